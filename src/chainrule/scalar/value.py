@@ -1,0 +1,290 @@
+"""The scalar engine: a ``Value`` that remembers how it was computed.
+
+Every operation on ``Value`` s records a node in a graph: its result, the
+``Value`` s it was computed from (``_prev``), the op's name (``_op``) and its
+*local derivatives* (``_local_grads``), the partial derivative of the result
+with respect to each input, evaluated at the inputs. ``backward()`` then
+applies the chain rule, ``d(loss)/d(input) += d(loss)/d(node) * d(node)/d(input)``,
+from the output back to every input.
+
+Storing numbers instead of ``_backward`` closures (as the tutorial does) keeps
+each rule next to its forward and, because a node holds no function that
+refers back to it, makes no reference cycles: a graph is freed the moment it
+is dropped, without waiting for Python's cycle collector.
+
+    >>> x = Value(3.0)
+    >>> y = (x + 2) * x
+    >>> y.backward()
+    >>> x.grad           # y = x**2 + 2x, dy/dx = 2x + 2
+    8.0
+"""
+
+import math
+from numbers import Real
+from operator import attrgetter
+
+from chainrule.autograd.graph import backpropagate
+
+__all__ = ["Value", "weighted_sum"]
+
+
+class Value:
+    """A scalar and the gradient of some output with respect to it.
+
+    ``Value(data)`` makes a leaf; ops make the rest. ``.grad`` starts at 0
+    and every ``backward()`` *adds* to it (as in PyTorch), so a ``Value``
+    used twice, as in ``x * x``, gets both contributions, and gradients of
+    several backward calls sum until they are reset to zero.
+    """
+
+    __slots__ = ("data", "grad", "_prev", "_op", "_local_grads", "__weakref__")
+
+    def __init__(self, data, _children=(), _op="", _local_grads=None):
+        if type(data) is not float:
+            data = _as_float(data, "Value()")
+        self.data = data
+        self.grad = 0.0
+        self._prev = tuple(_children)
+        self._op = _op
+        if _local_grads is None:
+            if self._prev:
+                raise TypeError(
+                    f"Value(_op={_op!r}): a node with inputs needs _local_grads, "
+                    "the derivative of its data with respect to each input"
+                )
+            _local_grads = ()
+        self._local_grads = tuple(_local_grads)
+        if len(self._local_grads) != len(self._prev):
+            raise ValueError(
+                f"Value(_op={_op!r}): got {len(self._prev)} inputs but "
+                f"{len(self._local_grads)} local gradients; give one per input"
+            )
+
+    def __repr__(self):
+        return f"Value(data={self.data:.4f}, grad={self.grad:.4f})"
+
+    @property
+    def _backward(self):
+        raise AttributeError(_NO_CLOSURES)
+
+    @_backward.setter
+    def _backward(self, _):
+        raise AttributeError(_NO_CLOSURES)
+
+    # ----------------------------------------------------------- primitives
+    # Each op computes its result and the local derivative for each input.
+    # A plain number operand is a constant: it is not recorded in the graph.
+
+    def __add__(self, other):
+        """a + b;  d/da = 1, d/db = 1."""
+        if isinstance(other, Value):
+            return Value(self.data + other.data, (self, other), "+", (1.0, 1.0))
+        return Value(self.data + _as_float(other, "+"), (self,), "+", (1.0,))
+
+    def __mul__(self, other):
+        """a * b;  d/da = b, d/db = a."""
+        if isinstance(other, Value):
+            return Value(self.data * other.data, (self, other), "*", (other.data, self.data))
+        other = _as_float(other, "*")
+        return Value(self.data * other, (self,), "*", (other,))
+
+    def __pow__(self, power):
+        """x ** n;  d/dx = n * x**(n-1),  and for a Value exponent d/dn = x**n * ln(x)."""
+        if isinstance(power, Value):
+            out = _checked_pow(self.data, power.data)
+            return Value(
+                out,
+                (self, power),
+                "**",
+                (_power_rule(self.data, power.data), _exponent_rule(self.data, power.data, out)),
+            )
+        power = _as_float(power, "**")
+        return Value(
+            _checked_pow(self.data, power),
+            (self,),
+            f"**{_fmt(power)}",
+            (_power_rule(self.data, power),),
+        )
+
+    def __rpow__(self, base):
+        """c ** x for a constant c;  d/dx = c**x * ln(c)."""
+        base = _as_float(base, "**")
+        out = _checked_pow(base, self.data)
+        return Value(out, (self,), f"{_fmt(base)}**", (_exponent_rule(base, self.data, out),))
+
+    def relu(self):
+        """max(0, x);  d/dx = 1 if x > 0 else 0.
+
+        NOTE: at exactly x = 0 the derivative is taken as 0, as PyTorch does.
+        """
+        if self.data > 0:
+            return Value(self.data, (self,), "relu", (1.0,))
+        return Value(0.0, (self,), "relu", (0.0,))
+
+    def exp(self):
+        """e**x;  d/dx = e**x, the result itself. Overflows to inf, as in PyTorch."""
+        out = math.exp(self.data) if self.data < _EXP_OVERFLOWS_AT else math.inf
+        return Value(out, (self,), "exp", (out,))
+
+    def log(self):
+        """ln(x) for x > 0;  d/dx = 1 / x."""
+        if not self.data > 0:
+            raise ValueError(
+                f"log: input must be positive, got {self.data!r}; ln(x) is undefined "
+                "for x <= 0 (PyTorch returns -inf or nan). Keep the input positive, "
+                "e.g. (x + 1e-12).log() or x.relu() + 1e-12"
+            )
+        return Value(math.log(self.data), (self,), "log", (1.0 / self.data,))
+
+    def tanh(self):
+        """tanh(x);  d/dx = 1 - tanh(x)**2, computed from the result."""
+        t = math.tanh(self.data)
+        return Value(t, (self,), "tanh", (1.0 - t * t,))
+
+    def sigmoid(self):
+        """1 / (1 + e**-x);  d/dx = s * (1 - s), computed from the result s."""
+        x = self.data
+        if x >= 0:
+            s = 1.0 / (1.0 + math.exp(-x))
+        else:  # the same function, written so that exp cannot overflow
+            e = math.exp(x)
+            s = e / (1.0 + e)
+        return Value(s, (self,), "sigmoid", (s * (1.0 - s),))
+
+    # ---------------------------------------------- composed from the above
+
+    def __neg__(self):
+        return self * -1
+
+    def __radd__(self, other):
+        return self + other
+
+    def __sub__(self, other):
+        return self + (-other)
+
+    def __rsub__(self, other):
+        return other + (-self)
+
+    def __rmul__(self, other):
+        return self * other
+
+    def __truediv__(self, other):
+        return self * other**-1
+
+    def __rtruediv__(self, other):
+        return other * self**-1
+
+    # ---------------------------------------------------------- backward
+
+    def backward(self):
+        """Add d(self)/d(node) to ``node.grad`` for every node self depends on.
+
+        The seed of the pass is d(self)/d(self) = 1. Gradients accumulate:
+        call ``zero_grad()`` on your model (or set ``.grad = 0.0``) between steps.
+        """
+        backpropagate(self, 1.0, _inputs_of, _chain_rule, _add_to_grad)
+
+
+def weighted_sum(weights, inputs, bias):
+    """w . x + b in one node: ``bias + sum(w * x for w, x in zip(weights, inputs))``.
+
+    The same function and gradients as that sum, d/dw_i = x_i, d/dx_i = w_i,
+    d/db = 1, but one node instead of 2n, so a neuron's forward and backward
+    run in a few tight loops. Inputs that are plain numbers are constants.
+    (Fused because it is measured faster: see docs/benchmarks.md.)
+    """
+    if len(weights) != len(inputs):
+        raise ValueError(
+            f"weighted_sum: {len(weights)} weights but {len(inputs)} inputs; "
+            "a neuron needs one input per weight"
+        )
+    children = list(weights)
+    local_grads = []
+    total = bias.data
+    for w, x in zip(weights, inputs):
+        if isinstance(x, Value):
+            x_data = x.data
+            children.append(x)
+        else:
+            x_data = _as_float(x, "weighted_sum")
+        local_grads.append(x_data)
+        total += w.data * x_data
+    local_grads.extend(w.data for w, x in zip(weights, inputs) if isinstance(x, Value))
+    children.append(bias)
+    local_grads.append(1.0)
+    return Value(total, children, "w·x+b", local_grads)
+
+
+# ------------------------------------------------------------ the engine hooks
+
+_inputs_of = attrgetter("_prev")
+
+
+def _chain_rule(node, grad):
+    return [local * grad for local in node._local_grads]
+
+
+def _add_to_grad(node, grad):
+    node.grad += grad
+
+
+# ------------------------------------------------------------------- helpers
+
+_EXP_OVERFLOWS_AT = 709.782712893384  # math.log(sys.float_info.max)
+
+_NO_CLOSURES = (
+    "chainrule's Value has no _backward closure: a node stores the local "
+    "derivative of its data with respect to each input instead. To add an op, "
+    "return Value(data, _children=(x,), _op='name', _local_grads=(d_data_dx,))"
+)
+
+
+def _as_float(x, op):
+    if isinstance(x, Real) and not isinstance(x, bool):
+        return float(x)
+    raise TypeError(
+        f"{op}: expected a real number (int or float) or a Value, got "
+        f"{type(x).__name__} {x!r}" + (
+            "; convert it first, e.g. float(x)" if isinstance(x, str) else ""
+        )
+    )
+
+
+def _fmt(x):
+    return str(int(x)) if x.is_integer() else str(x)
+
+
+def _checked_pow(base, exponent):
+    try:
+        out = base**exponent
+    except ZeroDivisionError:
+        raise ZeroDivisionError(
+            f"**: {base!r} ** {exponent!r} divides by zero (PyTorch returns inf); "
+            "keep the base away from 0 before a negative power"
+        ) from None
+    except OverflowError:
+        raise OverflowError(f"**: {base!r} ** {exponent!r} overflows a float") from None
+    if isinstance(out, complex):
+        raise ValueError(
+            f"**: {base!r} ** {exponent!r} has no real value (a negative base to a "
+            "fractional power; PyTorch returns nan)"
+        )
+    return float(out)
+
+
+def _power_rule(x, n):
+    """d(x**n)/dx = n * x**(n-1), with PyTorch's values where x**(n-1) blows up."""
+    if n == 0:
+        return 0.0
+    if x == 0 and n < 1:
+        return math.copysign(math.inf, n)
+    return n * _checked_pow(x, n - 1)
+
+
+def _exponent_rule(x, n, out):
+    """d(x**n)/dn = x**n * ln(x); PyTorch takes it as 0 where x = 0 and n >= 0."""
+    if x > 0:
+        return out * math.log(x)
+    if x == 0 and n >= 0:
+        return 0.0
+    return math.nan
