@@ -162,6 +162,7 @@ def test_domain_edges_match_pytorch(fn, xs):
         (lambda: Value(-1.0).log(), ValueError, ["log", "positive", "-1.0"]),
         (lambda: Value(0.0) ** -1, ZeroDivisionError, ["**", "0.0", "-1"]),
         (lambda: 1 / Value(0.0), ZeroDivisionError, ["**", "0.0"]),
+        (lambda: Value(1.0) / 0, ZeroDivisionError, ["/", "1.0 / 0", "divides by zero"]),
         (lambda: Value(-8.0) ** 0.5, ValueError, ["**", "-8.0", "no real value"]),
         (lambda: (-8.0) ** Value(0.5), ValueError, ["**", "-8.0", "no real value"]),
         (lambda: Value(10.0) ** 400, OverflowError, ["**", "overflows"]),

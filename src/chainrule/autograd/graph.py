@@ -36,7 +36,7 @@ def topological_order(root, inputs_of):
         node = stack.pop()
         if node is _FINISHED:  # every input of the node below the marker is in order
             order.append(stack.pop())
-        elif node not in expanded:
+        elif node is not None and node not in expanded:
             expanded.add(node)
             stack.append(node)
             stack.append(_FINISHED)
@@ -49,10 +49,12 @@ def backpropagate(root, root_grad, inputs_of, chain_rule, receive):
 
     ``chain_rule(node, grad)`` returns, for each of ``inputs_of(node)`` in
     turn, the gradient of the root with respect to that input along the edge
-    through ``node`` (``None`` where no gradient flows). Rules only return
-    gradients; this loop alone adds them up. ``receive(node, grad)`` is called
-    once per node with ``grad``, the gradient of the root with respect to that
-    node summed over every path.
+    through ``node`` (``None`` where no gradient flows; an input may itself be
+    ``None``, an input that needs no gradient). Rules only return gradients;
+    this loop alone adds them up. ``receive(node, grad)`` is called once per
+    node with ``grad``, the gradient of the root with respect to that node
+    summed over every path; what it returns is what the node passes on (a
+    hook may change it).
 
     Each node's gradient is dropped as soon as it has been passed on, so
     memory is released while the pass runs.
@@ -62,9 +64,9 @@ def backpropagate(root, root_grad, inputs_of, chain_rule, receive):
         grad = pending.pop(node, None)
         if grad is None:  # reachable only through edges that carry no gradient
             continue
-        receive(node, grad)
+        grad = receive(node, grad)
         for child, child_grad in zip(inputs_of(node), chain_rule(node, grad)):
-            if child_grad is None:
+            if child_grad is None or child is None:
                 continue
             if child in pending:
                 pending[child] = pending[child] + child_grad

@@ -3,9 +3,9 @@
 The signatures are the tutorial's: ``Neuron(n_inputs)``, ``Layer(n_inputs,
 n_outputs)``, ``MLP(n_inputs, layer_sizes)``. One thing differs on purpose:
 the tutorial applies ReLU to every neuron, the output one included. A ReLU
-output is 0 with gradient 0 whenever its input is negative, so once a step
-pushes it there for every example, no gradient reaches the network again and
-training stops (the tutorial's XOR loop learns on only about a third of random
+output is 0 with gradient 0 whenever its input is negative; when that holds
+for every example, often from the very first step, no gradient reaches the
+network and it never learns (the tutorial's XOR loop learns on 6 of 20 random
 seeds). ``MLP`` therefore uses ``tanh`` in its hidden layers and a linear
 output, which learns XOR on 20 of 20 seeds (docs/tutorial.md shows the numbers);
 ``activation="relu"`` gives the tutorial's hidden layers back.

@@ -132,7 +132,7 @@ class Value:
             raise ValueError(
                 f"log: input must be positive, got {self.data!r}; ln(x) is undefined "
                 "for x <= 0 (PyTorch returns -inf or nan). Keep the input positive, "
-                "e.g. (x + 1e-12).log() or x.relu() + 1e-12"
+                "e.g. (x + 1e-12).log() for x >= 0"
             )
         return Value(math.log(self.data), (self,), "log", (1.0 / self.data,))
 
@@ -169,6 +169,13 @@ class Value:
         return self * other
 
     def __truediv__(self, other):
+        if not isinstance(other, Value):
+            other = _as_float(other, "/")
+            if other == 0:
+                raise ZeroDivisionError(
+                    f"/: {self.data!r} / 0 divides by zero (PyTorch returns inf or nan); "
+                    "keep the divisor away from 0"
+                )
         return self * other**-1
 
     def __rtruediv__(self, other):
@@ -226,6 +233,7 @@ def _chain_rule(node, grad):
 
 def _add_to_grad(node, grad):
     node.grad += grad
+    return grad
 
 
 # ------------------------------------------------------------------- helpers

@@ -1,0 +1,185 @@
+"""Backward for tensors: ``backward()`` and ``grad()`` over the one traversal.
+
+Both run :func:`chainrule.autograd.graph.backpropagate`, the same pass as the
+scalar engine. A graph node is either a ``Function`` (an op's ``grad_fn``) or
+a leaf tensor that requires grad. The only difference between the two entry
+points is what happens when a node has received its whole gradient:
+``backward`` adds it to the leaves' ``.grad``; ``grad`` hands it back.
+
+Backward rules run with recording switched to ``create_graph``: off by
+default, so the pass builds no graph; on, so the gradients are themselves
+differentiable (gradients of gradients, Hessian-vector products).
+"""
+
+from operator import attrgetter
+
+import numpy as np
+
+from chainrule.autograd.anomaly import _state as _anomaly_state
+from chainrule.autograd.anomaly import check_gradients
+from chainrule.autograd.grad_mode import set_grad_enabled
+from chainrule.autograd.graph import backpropagate
+from chainrule.tensor import Tensor
+
+__all__ = ["backward", "grad"]
+
+_next_nodes = attrgetter("next_nodes")
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False):
+    """Add the gradient of ``tensors`` to the ``.grad`` of every leaf they depend on."""
+    outputs, seeds = _outputs_and_seeds(tensors, grad_tensors, "backward")
+    taken = {_base_id(seed.data) for seed in seeds}  # arrays that must not become a .grad as is
+
+    def receive(node, grad):
+        grad = _run_hooks(node._hooks, grad)
+        if isinstance(node, Tensor):
+            _accumulate(node, grad, taken)
+        elif node._retained is not None and node._retained() is not None:
+            _accumulate(node._retained(), grad, taken)
+        return grad
+
+    _run(outputs, seeds, retain_graph, create_graph, receive)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
+         allow_unused=False):
+    """The gradients of ``outputs`` with respect to ``inputs``, returned, not accumulated.
+
+    ``grad_outputs`` weights each output (the vector of a vector-Jacobian
+    product); it may be left out for scalar outputs. With ``create_graph=True``
+    the returned gradients can be differentiated again.
+    """
+    single = isinstance(inputs, Tensor)
+    inputs = (inputs,) if single else tuple(inputs)
+    for position, t in enumerate(inputs):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"grad: inputs[{position}] is a {type(t).__name__}, not a Tensor")
+        if not t.requires_grad:
+            raise RuntimeError(
+                f"grad: inputs[{position}] (shape {tuple(t.shape)}) does not require grad; "
+                "create it with requires_grad=True or call .requires_grad_()"
+            )
+    outputs, seeds = _outputs_and_seeds(outputs, grad_outputs, "grad")
+    wanted = {t.grad_fn or t for t in inputs}
+    captured = {}
+
+    def receive(node, grad):
+        grad = _run_hooks(node._hooks, grad)
+        if node in wanted:
+            captured[node] = grad
+        return grad
+
+    _run(outputs, seeds, retain_graph, create_graph, receive)
+    results = []
+    for position, t in enumerate(inputs):
+        g = captured.get(t.grad_fn or t)
+        if g is None and not allow_unused:
+            raise RuntimeError(
+                f"grad: inputs[{position}] (shape {tuple(t.shape)}) was not used to compute the "
+                "outputs, so it has no gradient; pass allow_unused=True to get None for it"
+            )
+        results.append(g)
+    return results[0] if single else tuple(results)
+
+
+class _Outputs:
+    """The pass's starting node: its inputs are the outputs, its rule hands out their seeds."""
+
+    _hooks = None
+
+    def __init__(self, outputs, seeds):
+        self.next_nodes = tuple(t.grad_fn or t for t in outputs)
+        self.seeds = seeds
+
+    def _backward_step(self, grad, retain_graph):
+        return self.seeds
+
+
+def _run(outputs, seeds, retain_graph, create_graph, receive):
+    if retain_graph is None:
+        retain_graph = create_graph
+    check = _anomaly_state.enabled
+
+    def chain_rule(node, grad):
+        if not node.next_nodes:  # a leaf
+            return ()
+        grads = node._backward_step(grad, retain_graph)
+        if check and node is not root:
+            check_gradients(node, grads)
+        return grads
+
+    root = _Outputs(outputs, seeds)
+    with set_grad_enabled(create_graph):
+        backpropagate(root, True, _next_nodes, chain_rule, _pass_through(receive, root))
+
+
+def _pass_through(receive, root):
+    def receive_or_start(node, grad):
+        return grad if node is root else receive(node, grad)
+
+    return receive_or_start
+
+
+def _outputs_and_seeds(tensors, grad_tensors, op):
+    outputs = (tensors,) if isinstance(tensors, Tensor) else tuple(tensors)
+    if grad_tensors is None or isinstance(grad_tensors, Tensor):
+        grad_tensors = (grad_tensors,) * len(outputs) if grad_tensors is None else (grad_tensors,)
+    grad_tensors = tuple(grad_tensors)
+    if len(grad_tensors) != len(outputs):
+        raise ValueError(f"{op}: got {len(outputs)} outputs but {len(grad_tensors)} gradients")
+    seeds = []
+    for position, (out, seed) in enumerate(zip(outputs, grad_tensors)):
+        if not isinstance(out, Tensor):
+            raise TypeError(f"{op}: outputs[{position}] is a {type(out).__name__}, not a Tensor")
+        if not out.requires_grad:
+            raise RuntimeError(
+                f"{op}: element {position} of tensors does not require grad and does not have a "
+                "grad_fn: nothing that requires grad was used to compute it (was it computed "
+                "under no_grad(), or from tensors without requires_grad=True?)"
+            )
+        if seed is None:
+            if out.data.size != 1:
+                raise RuntimeError(
+                    f"{op}: grad can be implicitly created only for scalar outputs; this output "
+                    f"has shape {tuple(out.shape)}. Pass gradient= (a tensor of that shape), or "
+                    "reduce it first, e.g. out.sum().backward()"
+                )
+            seed = Tensor._make(np.ones_like(out.data), False, None)
+        else:
+            if not isinstance(seed, Tensor):
+                seed = Tensor(seed, dtype=out.dtype)
+            if seed.data.shape != out.data.shape:
+                raise RuntimeError(
+                    f"{op}: gradient has shape {tuple(seed.shape)} but the output has shape "
+                    f"{tuple(out.shape)}; they must be equal"
+                )
+        seeds.append(seed)
+    return outputs, tuple(seeds)
+
+
+def _run_hooks(hooks, grad):
+    if hooks:
+        for hook in list(hooks):
+            replaced = hook(grad)
+            if replaced is not None:
+                grad = replaced
+    return grad
+
+
+def _base_id(array):
+    return id(array if array.base is None else array.base)
+
+
+def _accumulate(tensor, grad, taken):
+    """tensor.grad += grad, never storing an array that another .grad or the caller holds."""
+    if not grad.requires_grad:
+        base = _base_id(grad.data)
+        if base in taken:
+            grad = Tensor._make(grad.data.copy(), False, None)
+        else:
+            taken.add(base)
+    if tensor.grad is None:
+        tensor.grad = grad
+    else:
+        tensor.grad = tensor.grad + grad

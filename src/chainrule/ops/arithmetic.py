@@ -1,0 +1,219 @@
+"""Arithmetic: + - * / ** @ and negation, with broadcasting.
+
+Broadcasting copies an input along new or size-1 dimensions, so its adjoint
+sums the gradient back over them: every rule here ends in ``sum_to_shape``.
+"""
+
+import math
+
+import numpy as np
+
+from chainrule.autograd.function import Function
+from chainrule.ops._operands import broadcasting, check_operand, data
+from chainrule.ops.shape import sum_to_shape
+from chainrule.tensor import Tensor
+
+__all__ = ["add", "sub", "mul", "div", "neg", "pow", "matmul"]
+
+
+class Add(Function):
+    """a + b;  d/da = 1, d/db = 1."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.shapes = (np.shape(data(a)), np.shape(data(b)))
+        return broadcasting("add", np.add, data(a), data(b))
+
+    @staticmethod
+    def backward(ctx, grad):
+        needs_a, needs_b = ctx.needs_input_grad
+        return (sum_to_shape(grad, ctx.shapes[0]) if needs_a else None,
+                sum_to_shape(grad, ctx.shapes[1]) if needs_b else None)
+
+
+class Sub(Function):
+    """a - b;  d/da = 1, d/db = -1."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.shapes = (np.shape(data(a)), np.shape(data(b)))
+        return broadcasting("sub", np.subtract, data(a), data(b))
+
+    @staticmethod
+    def backward(ctx, grad):
+        needs_a, needs_b = ctx.needs_input_grad
+        return (sum_to_shape(grad, ctx.shapes[0]) if needs_a else None,
+                sum_to_shape(-grad, ctx.shapes[1]) if needs_b else None)
+
+
+class Mul(Function):
+    """a * b;  d/da = b, d/db = a."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return broadcasting("mul", np.multiply, data(a), data(b))
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        needs_a, needs_b = ctx.needs_input_grad
+        return (sum_to_shape(grad * b, a.shape) if needs_a else None,
+                sum_to_shape(grad * a, b.shape) if needs_b else None)
+
+
+class Div(Function):
+    """a / b;  d/da = 1 / b, d/db = -a / b**2."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        with np.errstate(divide="ignore", invalid="ignore"):  # x / 0 = inf, as in PyTorch
+            return broadcasting("div", np.true_divide, data(a), data(b))
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        needs_a, needs_b = ctx.needs_input_grad
+        return (sum_to_shape(grad / b, a.shape) if needs_a else None,
+                sum_to_shape(-grad * a / (b * b), b.shape) if needs_b else None)
+
+
+class Neg(Function):
+    """-x;  d/dx = -1."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return np.negative(x.data)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return -grad
+
+
+class Pow(Function):
+    """a ** b;  d/da = b * a**(b-1),  d/db = a**b * ln(a).
+
+    NOTE: as in PyTorch, d/da is 0 where b == 0 (even at a == 0), and d/db
+    is 0 where a == 0 and b >= 0, where ln(a) would give nan or -inf.
+    """
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        with np.errstate(divide="ignore", invalid="ignore"):  # 0 ** -1 = inf, as in PyTorch
+            return ctx.save_result(broadcasting("pow", np.power, data(a), data(b)))
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        needs_a, needs_b = ctx.needs_input_grad
+        grad_a = grad_b = None
+        if needs_a:
+            if isinstance(b, Tensor):
+                grad_a = where(b == 0, 0.0, grad * b * a ** (b - 1))
+            else:
+                grad_a = grad * 0.0 if b == 0 else grad * b * a ** (b - 1)
+            grad_a = sum_to_shape(grad_a, a.shape)
+        if needs_b:
+            if isinstance(a, Tensor):
+                zero_base = (a == 0) & (b >= 0)
+                grad_b = where(zero_base, 0.0, grad * ctx.result * log(a))
+            elif a > 0:  # a constant base c: d(c**b)/db = c**b * ln(c)
+                grad_b = grad * ctx.result * math.log(a)
+            else:
+                grad_b = where(b >= 0, 0.0, grad * math.nan) if a == 0 else grad * math.nan
+            grad_b = sum_to_shape(grad_b, b.shape)
+        return grad_a, grad_b
+
+
+class MatMul(Function):
+    """a @ b, for 1-d, 2-d and batched operands, as ``numpy.matmul``.
+
+    With G the gradient of the result: d/da = G @ b^T, d/db = a^T @ G, on
+    the operands seen as matrices (a 1-d ``a`` is a row, a 1-d ``b`` a
+    column), summed over broadcast batch dimensions.
+    """
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        try:
+            return np.matmul(a.data, b.data)
+        except ValueError:
+            raise ValueError(
+                f"matmul: shapes {tuple(a.shape)} and {tuple(b.shape)} cannot be multiplied; "
+                "the last dimension of the first must equal the "
+                + ("only" if b.ndim == 1 else "second-to-last") + " dimension of the second"
+            ) from None
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        needs_a, needs_b = ctx.needs_input_grad
+        a2 = a if a.ndim > 1 else a.reshape(1, -1)
+        b2 = b if b.ndim > 1 else b.reshape(-1, 1)
+        batch = np.broadcast_shapes(a2.shape[:-2], b2.shape[:-2])
+        g2 = grad.reshape(batch + (a2.shape[-2], b2.shape[-1]))
+        grad_a = sum_to_shape(g2 @ b2.mT, a2.shape).reshape(a.shape) if needs_a else None
+        grad_b = sum_to_shape(a2.mT @ g2, b2.shape).reshape(b.shape) if needs_b else None
+        return grad_a, grad_b
+
+
+def add(a, b):
+    return Add.apply(check_operand(a, "add"), check_operand(b, "add"))
+
+
+def sub(a, b):
+    return Sub.apply(check_operand(a, "sub"), check_operand(b, "sub"))
+
+
+def mul(a, b):
+    return Mul.apply(check_operand(a, "mul"), check_operand(b, "mul"))
+
+
+def div(a, b):
+    return Div.apply(check_operand(a, "div"), check_operand(b, "div"))
+
+
+def neg(x):
+    return Neg.apply(x)
+
+
+def pow(a, b):
+    return Pow.apply(check_operand(a, "pow"), check_operand(b, "pow"))
+
+
+def matmul(a, b):
+    a, b = _as_tensor(a, "matmul"), _as_tensor(b, "matmul")
+    if a.ndim == 0 or b.ndim == 0:
+        raise ValueError(
+            f"matmul: both operands need at least one dimension, got shapes {tuple(a.shape)} "
+            f"and {tuple(b.shape)}; use * to multiply by a scalar"
+        )
+    return MatMul.apply(a, b)
+
+
+def _as_tensor(x, op):
+    if isinstance(x, Tensor):
+        return x
+    if isinstance(x, np.ndarray):
+        return Tensor._make(x, False, None)
+    raise TypeError(f"{op}: expected a Tensor, got {type(x).__name__}")
+
+
+def _swap(fn):
+    return lambda self, other: fn(other, self)
+
+
+METHODS = {
+    "__add__": add, "__radd__": _swap(add), "add": add,
+    "__sub__": sub, "__rsub__": _swap(sub), "sub": sub,
+    "__mul__": mul, "__rmul__": _swap(mul), "mul": mul,
+    "__truediv__": div, "__rtruediv__": _swap(div), "div": div,
+    "__neg__": neg, "neg": neg,
+    "__pow__": pow, "__rpow__": _swap(pow), "pow": pow,
+    "__matmul__": matmul, "__rmatmul__": _swap(matmul), "matmul": matmul,
+}
+
+from chainrule.ops.elementwise import log, where  # noqa: E402

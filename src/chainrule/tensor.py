@@ -1,0 +1,299 @@
+"""``Tensor``: a numpy array that remembers how it was computed.
+
+The same chain rule as the scalar ``Value``, on n-dimensional arrays, with
+PyTorch's names and semantics: ``requires_grad``, ``grad_fn``, ``.grad``,
+``backward()``, hooks, ``no_grad()``. Ops live in ``chainrule.ops``; this file
+holds the tensor itself and binds the ops as its methods and operators.
+
+    >>> import chainrule as cr
+    >>> x = cr.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    >>> y = (x * x).sum()
+    >>> y.backward()
+    >>> x.grad
+    tensor([2., 4., 6.], dtype=float32)
+"""
+
+import weakref
+
+import numpy as np
+
+from chainrule.autograd.grad_mode import _mode
+
+__all__ = ["Tensor", "tensor", "from_numpy"]
+
+
+class Tensor:
+    """An n-dimensional array with an optional gradient.
+
+    ``Tensor(data, requires_grad=False, dtype=None)`` copies ``data`` (a
+    number, nested lists, or an array). Python floats become float32, as in
+    PyTorch; numpy arrays keep their dtype unless ``dtype`` is given. Only
+    floating-point tensors can require grad.
+    """
+
+    __slots__ = ("data", "grad", "requires_grad", "grad_fn", "_version", "_hooks", "_view_of",
+                 "__weakref__")
+    __array_priority__ = 1000  # numpy defers to Tensor's reflected operators
+    __hash__ = object.__hash__  # == is elementwise, so hash by identity
+    next_nodes = ()  # as a graph node, a leaf has no inputs
+
+    def __init__(self, data, requires_grad=False, dtype=None):
+        array = _to_array(data, dtype)
+        self.data = array
+        self.grad = None
+        self.grad_fn = None
+        self._version = [0]
+        self._hooks = None
+        self._view_of = None
+        self.requires_grad = False
+        if requires_grad:
+            self.requires_grad_(True)
+
+    @classmethod
+    def _make(cls, data, requires_grad, grad_fn):
+        """Wrap an ndarray without copying or checking: the fast path for ops."""
+        t = object.__new__(cls)
+        t.data = data
+        t.grad = None
+        t.requires_grad = requires_grad
+        t.grad_fn = grad_fn
+        t._version = [0]
+        t._hooks = None
+        t._view_of = None
+        return t
+
+    # -------------------------------------------------------------- metadata
+
+    @property
+    def shape(self):
+        return self.data.shape
+
+    @property
+    def ndim(self):
+        return self.data.ndim
+
+    @property
+    def dtype(self):
+        return self.data.dtype
+
+    @property
+    def is_leaf(self):
+        """True for tensors made by the user, not by an op that recorded a graph."""
+        return self.grad_fn is None
+
+    def size(self, dim=None):
+        return self.data.shape if dim is None else self.data.shape[_check_dim(dim, self.ndim, "size")]
+
+    def dim(self):
+        return self.data.ndim
+
+    def numel(self):
+        return self.data.size
+
+    def __len__(self):
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.data.shape[0]
+
+    # ----------------------------------------------------- leaving the graph
+
+    def item(self):
+        if self.data.size != 1:
+            raise ValueError(
+                f"item: only a tensor with one element can be converted to a Python number; "
+                f"this one has shape {tuple(self.shape)}"
+            )
+        return self.data.item()
+
+    def numpy(self):
+        """The underlying array (shared, not copied)."""
+        if self.requires_grad:
+            raise RuntimeError(
+                "numpy: can't call numpy() on a tensor that requires grad; "
+                "use tensor.detach().numpy() instead"
+            )
+        return self.data
+
+    def tolist(self):
+        return self.data.tolist()
+
+    def __array__(self, dtype=None, copy=None):
+        return self.data if dtype is None else self.data.astype(dtype)
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __bool__(self):
+        if self.data.size != 1:
+            raise RuntimeError(
+                f"bool: the truth value of a tensor with {self.data.size} elements is "
+                "ambiguous; use .any() or .all()"
+            )
+        return bool(self.data.item())
+
+    def detach(self):
+        """The same data (shared), cut out of the graph."""
+        out = Tensor._make(self.data, False, None)
+        out._version = self._version
+        return out
+
+    # ------------------------------------------------------------- gradients
+
+    def requires_grad_(self, requires_grad=True):
+        if requires_grad and not np.issubdtype(self.data.dtype, np.floating):
+            raise RuntimeError(
+                f"requires_grad: only tensors of floating point dtype can require gradients; "
+                f"this one is {self.data.dtype}. Convert it first, e.g. x.float()"
+            )
+        if not requires_grad and self.grad_fn is not None:
+            raise RuntimeError(
+                "requires_grad_: you can only change requires_grad of leaf tensors; "
+                "use .detach() to get a tensor out of the graph"
+            )
+        self.requires_grad = requires_grad
+        return self
+
+    def retain_grad(self):
+        """Keep ``.grad`` on this non-leaf tensor after ``backward()`` (leaves always do)."""
+        if not self.requires_grad:
+            raise RuntimeError("retain_grad: can't retain the grad of a tensor that does not require grad")
+        if self.grad_fn is not None:
+            self.grad_fn._retained = weakref.ref(self)
+
+    def register_hook(self, hook):
+        """Call ``hook(grad)`` when this tensor's gradient is computed; a return value replaces it."""
+        if not self.requires_grad:
+            raise RuntimeError(
+                "register_hook: cannot register a hook on a tensor that doesn't require gradient"
+            )
+        if self.grad_fn is not None:
+            return self.grad_fn.register_hook(hook)
+        from chainrule.autograd.function import _RemovableHandle
+
+        if self._hooks is None:
+            self._hooks = []
+        self._hooks.append(hook)
+        return _RemovableHandle(self._hooks, hook)
+
+    def backward(self, gradient=None, retain_graph=None, create_graph=False):
+        """Add d(self)/d(leaf) to ``leaf.grad`` for every leaf that requires grad.
+
+        ``gradient`` is needed when self is not a scalar: backward then
+        computes the vector-Jacobian product ``gradient . d(self)/d(leaf)``.
+        """
+        from chainrule.autograd.engine import backward
+
+        backward(self, gradient, retain_graph=retain_graph, create_graph=create_graph)
+
+    # ---------------------------------------------------------------- repr
+
+    def __repr__(self):
+        body = np.array2string(self.data, separator=", ", prefix="tensor(", threshold=1000)
+        extras = [f"dtype={self.data.dtype}"]
+        if self.grad_fn is not None:
+            extras.append(f"grad_fn={self.grad_fn!r}")
+        elif self.requires_grad:
+            extras.append("requires_grad=True")
+        return f"tensor({body}, {', '.join(extras)})"
+
+    # ------------------------------------------------------- in-place changes
+
+    def _modify_in_place(self, op, compute):
+        """Replace the data with ``compute(self)``, keeping the graph right.
+
+        Recording, the op is done out of place on a copy and this tensor's
+        history moves to the new node; a leaf that requires grad refuses.
+        The version counter tells saved tensors they are out of date.
+        """
+        recording = _mode.enabled
+        if recording and self.requires_grad and self.grad_fn is None:
+            raise RuntimeError(
+                f"{op}: a leaf tensor that requires grad (shape {tuple(self.shape)}) is being "
+                "used in an in-place operation; do it under chainrule.no_grad() (as optimizers "
+                "do), or use the out-of-place op"
+            )
+        if recording and self._view_of is not None and self._view_of.requires_grad:
+            raise RuntimeError(
+                f"{op}: in-place change of a view of a tensor that requires grad is not "
+                "supported; clone() the view first"
+            )
+        source = self
+        if recording and self.requires_grad:
+            source = Tensor._make(self.data.copy(), True, self.grad_fn)
+        result = compute(source)
+        if result.data.shape != self.data.shape:
+            raise RuntimeError(
+                f"{op}: the result has shape {tuple(result.shape)}, but the tensor changed in "
+                f"place has shape {tuple(self.shape)}; an in-place op cannot change the shape"
+            )
+        self.data[...] = result.data
+        self._version[0] += 1
+        if result.requires_grad:
+            self.requires_grad = True
+            self.grad_fn = result.grad_fn
+        return self
+
+
+def tensor(data, dtype=None, requires_grad=False):
+    """A new tensor holding a copy of ``data``, as ``torch.tensor``."""
+    return Tensor(data, requires_grad=requires_grad, dtype=dtype)
+
+
+def from_numpy(array):
+    """A tensor sharing memory with ``array`` (no copy); changes to one show in the other."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"from_numpy: expected a numpy.ndarray, got {type(array).__name__}")
+    return Tensor._make(array, False, None)
+
+
+def _to_array(data, dtype):
+    if dtype is not None:
+        dtype = _as_dtype(dtype)
+    if isinstance(data, Tensor):
+        data = data.data
+    if isinstance(data, np.ndarray):
+        return np.array(data, dtype=dtype, copy=True)
+    if isinstance(data, (str, bytes)) or data is None:
+        raise TypeError(
+            f"Tensor: expected a number, a (nested) list of numbers or an array, got "
+            f"{type(data).__name__} {data!r}"
+        )
+    try:
+        array = np.array(data, dtype=dtype)
+    except (ValueError, TypeError) as error:
+        raise TypeError(f"Tensor: could not make an array from {type(data).__name__}: {error}") from None
+    if array.dtype == object or array.dtype.kind in "USV":
+        raise TypeError(f"Tensor: expected numbers, got elements of type {array.dtype}")
+    if dtype is None and array.dtype == np.float64:
+        array = array.astype(np.float32)  # Python floats are float32, as in PyTorch
+    return array
+
+
+def _as_dtype(dtype):
+    try:
+        dtype = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"dtype: {dtype!r} is not a dtype; use e.g. chainrule.float32") from None
+    if dtype.kind not in "fiub":
+        raise TypeError(f"dtype: {dtype} is not supported; use a float, int or bool dtype")
+    return dtype
+
+
+def _check_dim(dim, ndim, op):
+    rank = max(ndim, 1)
+    if not isinstance(dim, (int, np.integer)) or isinstance(dim, bool):
+        raise TypeError(f"{op}: dim must be an int, got {type(dim).__name__}")
+    if not -rank <= dim < rank:
+        raise IndexError(
+            f"{op}: dim {dim} is out of range for a tensor with {ndim} dimensions "
+            f"(expected to be in range of [{-rank}, {rank - 1}])"
+        )
+    return dim % rank
+
+
+from chainrule import ops as _ops  # noqa: E402  (the ops bind themselves below)
+
+_ops.bind_methods(Tensor)
