@@ -16,7 +16,6 @@ per direction instead of two per input element.)
 import numpy as np
 
 from chainrule.autograd.engine import grad as autograd_grad
-from chainrule.autograd.grad_mode import no_grad
 from chainrule.tensor import Tensor
 
 __all__ = ["gradcheck", "gradgradcheck", "GradcheckError"]
@@ -45,28 +44,25 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-4, directions=3, seed=0):
             )
     rng = np.random.default_rng(seed)
     outputs = _as_tuple(fn(*inputs))
-    differentiable = [o for o in outputs if o.requires_grad]
-    weights = [Tensor(rng.standard_normal(o.shape), dtype=o.dtype) for o in differentiable]
-    if differentiable:
-        analytic = autograd_grad(differentiable, [inputs[i] for i in wrt], weights,
+    checked = [k for k, o in enumerate(outputs) if o.requires_grad]
+    weights = [rng.standard_normal(outputs[k].shape) for k in checked]
+    analytic = [None] * len(wrt)
+    if checked:
+        analytic = autograd_grad([outputs[k] for k in checked], [inputs[i] for i in wrt],
+                                 [Tensor(w, dtype=outputs[k].dtype) for k, w in zip(checked, weights)],
                                  retain_graph=True, allow_unused=True)
-    else:
-        analytic = [None] * len(wrt)
     analytic = [np.zeros(inputs[i].shape) if g is None else g.data for i, g in zip(wrt, analytic)]
-    output_weights = [w.data for w in weights]
 
     def weighted_output(shifted):
-        with no_grad():
-            outs = [o for o in _as_tuple(fn(*shifted)) if o.requires_grad or True]
-        outs = [o for o, keep in zip(outs, [x.requires_grad for x in outputs]) if keep]
-        return sum(float(np.sum(o.data * w)) for o, w in zip(outs, output_weights))
+        outs = _as_tuple(fn(*shifted))
+        return sum(float(np.sum(outs[k].data * w)) for k, w in zip(checked, weights))
 
     for _ in range(directions):
         direction = [rng.standard_normal(inputs[i].shape) for i in wrt]
         plus, minus = list(inputs), list(inputs)
         for i, d in zip(wrt, direction):
-            plus[i] = Tensor(inputs[i].data + eps * d, dtype=np.float64)
-            minus[i] = Tensor(inputs[i].data - eps * d, dtype=np.float64)
+            plus[i] = Tensor(inputs[i].data + eps * d, dtype=np.float64, requires_grad=True)
+            minus[i] = Tensor(inputs[i].data - eps * d, dtype=np.float64, requires_grad=True)
         numeric = (weighted_output(plus) - weighted_output(minus)) / (2 * eps)
         predicted = sum(float(np.sum(g * d)) for g, d in zip(analytic, direction))
         if not abs(numeric - predicted) <= atol + rtol * abs(numeric):

@@ -51,6 +51,7 @@ class Function:
     next_nodes = ()  # graph nodes of the inputs, one per positional input (None: no gradient)
     _saved = ()
     _result = None
+    _result_version = None
     _hooks = None
     _retained = None  # weak reference to the result tensor, if it retains its grad
     _creation_site = None  # where the op was called, under detect_anomaly()
@@ -83,7 +84,10 @@ class Function:
                 )
                 if _anomaly_state.enabled:
                     ctx._creation_site = creation_site()
-                return Tensor._make(data, True, ctx)
+                out = Tensor._make(data, True, ctx)
+                if ctx._result is not None:
+                    ctx._result_version = out._version  # the result's counter, now at 0
+                return out
         return Tensor._make(data, False, None)
 
     # ------------------------------------------------------ saving for backward
@@ -123,6 +127,13 @@ class Function:
         if self._result is None:
             raise RuntimeError(_freed_message(self) if self._saved is _FREED else
                                f"{self.name}: forward did not save its result (ctx.save_result)")
+        if self._result_version is not None and self._result_version[0] != 0:
+            raise RuntimeError(
+                f"{self.name}: one of the variables needed for gradient computation has been "
+                f"modified by an in-place operation: the result of shape {self._result.shape} "
+                f"is at version {self._result_version[0]}; expected version 0 instead. Use an "
+                "out-of-place op or clone() the result before changing it."
+            )
         if _mode.enabled:
             return Tensor._make(self._result, True, self)
         return Tensor._make(self._result, False, None)

@@ -5,9 +5,10 @@ Each module lists its ops in ``METHODS``, the names they take on ``Tensor``
 forms (``chainrule.exp(x)``) are the same functions.
 """
 
-from chainrule.ops import arithmetic, elementwise, reduction, shape
+from chainrule.ops import (arithmetic, conversion, elementwise, indexing, inplace, joining, nn,
+                           reduction, shape)
 
-MODULES = (arithmetic, elementwise, reduction, shape)
+MODULES = (arithmetic, conversion, elementwise, indexing, inplace, joining, nn, reduction, shape)
 
 
 def bind_methods(tensor_class):
