@@ -49,6 +49,8 @@ class Function:
     """Base class of every op; an instance is both the op's ``ctx`` and its graph node."""
 
     next_nodes = ()  # graph nodes of the inputs, one per positional input (None: no gradient)
+    needs_input_grad = ()
+    _recording = False
     _saved = ()
     _result = None
     _result_version = None
@@ -69,26 +71,35 @@ class Function:
     @classmethod
     def apply(cls, *args, **params):
         ctx = cls()
+        if _mode.enabled:
+            for a in args:
+                if isinstance(a, Tensor) and a.requires_grad:
+                    ctx._recording = True
+                    break
         data = cls.forward(ctx, *args, **params)
         if type(data) is not np.ndarray:
             data = np.asarray(data)
-        if _mode.enabled:
-            needs = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
-            if True in needs:
-                ctx.needs_input_grad = needs
-                ctx.next_nodes = tuple(
-                    (a.grad_fn or a) if need else None for a, need in zip(args, needs)
-                )
-                ctx._input_meta = tuple(
-                    (a.data.shape, a.data.dtype) if need else None for a, need in zip(args, needs)
-                )
-                if _anomaly_state.enabled:
-                    ctx._creation_site = creation_site()
-                out = Tensor._make(data, True, ctx)
-                if ctx._result is not None:
-                    ctx._result_version = out._version  # the result's counter, now at 0
-                return out
-        return Tensor._make(data, False, None)
+        if not ctx._recording:
+            return Tensor._make(data, False, None)
+        needs, next_nodes, input_meta = [], [], []
+        for a in args:
+            if isinstance(a, Tensor) and a.requires_grad:
+                needs.append(True)
+                next_nodes.append(a.grad_fn or a)
+                input_meta.append((a.data.shape, a.data.dtype))
+            else:
+                needs.append(False)
+                next_nodes.append(None)
+                input_meta.append(None)
+        ctx.needs_input_grad = tuple(needs)
+        ctx.next_nodes = tuple(next_nodes)
+        ctx._input_meta = input_meta
+        if _anomaly_state.enabled:
+            ctx._creation_site = creation_site()
+        out = Tensor._make(data, True, ctx)
+        if ctx._result is not None:
+            ctx._result_version = out._version  # the result's counter, now at 0
+        return out
 
     # ------------------------------------------------------ saving for backward
 
@@ -97,8 +108,9 @@ class Function:
 
         Plain numbers may be saved too (``x * 2`` saves the 2); they come back as they are.
         """
-        self._saved = tuple((t, t._version[0]) if isinstance(t, Tensor) else (t, None)
-                            for t in tensors)
+        if self._recording:  # nothing to keep when no graph is recorded
+            self._saved = [(t, t._version[0]) if isinstance(t, Tensor) else (t, None)
+                           for t in tensors]
 
     def save_result(self, data):
         """Keep the result (a numpy array) for ``backward``; returns it, for ``forward`` to return."""
@@ -162,9 +174,14 @@ class Function:
     # --------------------------------------------------------- for the engine
 
     def _backward_step(self, grad, retain_graph):
-        """Run ``backward`` for this node and check what it returns."""
+        """Run ``backward`` for this node and check what it returns.
+
+        A gradient of a broadcast input's shape is summed back to the input's
+        shape here, the one place broadcasting is undone: rules such as
+        ``Mul``'s return ``grad * b`` and need not know that ``a`` was broadcast.
+        """
         grads = type(self).backward(self, grad)
-        if not isinstance(grads, tuple):
+        if type(grads) is not tuple:
             grads = (grads,)
         if len(grads) != len(self.next_nodes):
             raise RuntimeError(
@@ -175,7 +192,8 @@ class Function:
             self._saved = _FREED
             self._result = None
         checked = []
-        for position, (g, meta) in enumerate(zip(grads, self._input_meta)):
+        for position, g in enumerate(grads):
+            meta = self._input_meta[position]
             if g is None or meta is None:
                 checked.append(None)
                 continue
@@ -183,14 +201,26 @@ class Function:
                 g = Tensor._make(np.asarray(g), False, None)
             shape, dtype = meta
             if g.data.shape != shape:
-                raise RuntimeError(
-                    f"{self.name}: backward returned a gradient of shape {tuple(g.data.shape)} "
-                    f"for input {position}, which has shape {tuple(shape)}"
-                )
+                g = self._reduce_to_input_shape(g, shape, position)
             if g.data.dtype != dtype:
                 g = g.to(dtype)
             checked.append(g)
         return checked
+
+    def _reduce_to_input_shape(self, grad, shape, position):
+        from chainrule.ops.shape import sum_to_shape  # shape ops are Functions themselves
+
+        try:
+            np.broadcast_shapes(grad.data.shape, shape)
+            if len(shape) > grad.ndim:
+                raise ValueError
+            return sum_to_shape(grad, shape)
+        except ValueError:
+            raise RuntimeError(
+                f"{self.name}: backward returned a gradient of shape {tuple(grad.data.shape)} "
+                f"for input {position}, which has shape {tuple(shape)}; the shapes must match "
+                "(or the gradient be a broadcast of the input's shape)"
+            ) from None
 
 
 class _RemovableHandle:

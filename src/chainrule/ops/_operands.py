@@ -12,8 +12,13 @@ def data(x):
     return x.data if isinstance(x, Tensor) else x
 
 
+_PLAIN_OPERANDS = {Tensor, float, int, np.ndarray, np.float32, np.float64}
+
+
 def check_operand(x, op):
     """Tensors and real numbers pass; anything else is a clear TypeError."""
+    if type(x) in _PLAIN_OPERANDS:
+        return x
     if isinstance(x, (Tensor, numbers.Number, np.ndarray)) and not isinstance(x, (bool, complex)):
         return x
     raise TypeError(

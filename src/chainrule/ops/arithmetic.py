@@ -1,7 +1,8 @@
 """Arithmetic: + - * / ** @ and negation, with broadcasting.
 
-Broadcasting copies an input along new or size-1 dimensions, so its adjoint
-sums the gradient back over them: every rule here ends in ``sum_to_shape``.
+The rules return gradients in the result's shape; where an input was
+broadcast, the engine sums its gradient back to the input's shape
+(``Function._backward_step``), the one place broadcasting is undone.
 """
 
 import math
@@ -21,14 +22,11 @@ class Add(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.shapes = (np.shape(data(a)), np.shape(data(b)))
         return broadcasting("add", np.add, data(a), data(b))
 
     @staticmethod
     def backward(ctx, grad):
-        needs_a, needs_b = ctx.needs_input_grad
-        return (sum_to_shape(grad, ctx.shapes[0]) if needs_a else None,
-                sum_to_shape(grad, ctx.shapes[1]) if needs_b else None)
+        return grad, grad
 
 
 class Sub(Function):
@@ -36,14 +34,11 @@ class Sub(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.shapes = (np.shape(data(a)), np.shape(data(b)))
         return broadcasting("sub", np.subtract, data(a), data(b))
 
     @staticmethod
     def backward(ctx, grad):
-        needs_a, needs_b = ctx.needs_input_grad
-        return (sum_to_shape(grad, ctx.shapes[0]) if needs_a else None,
-                sum_to_shape(-grad, ctx.shapes[1]) if needs_b else None)
+        return grad, (-grad if ctx.needs_input_grad[1] else None)
 
 
 class Mul(Function):
@@ -58,8 +53,8 @@ class Mul(Function):
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
         needs_a, needs_b = ctx.needs_input_grad
-        return (sum_to_shape(grad * b, a.shape) if needs_a else None,
-                sum_to_shape(grad * a, b.shape) if needs_b else None)
+        return (grad * b if needs_a else None,
+                grad * a if needs_b else None)
 
 
 class Div(Function):
@@ -75,8 +70,8 @@ class Div(Function):
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
         needs_a, needs_b = ctx.needs_input_grad
-        return (sum_to_shape(grad / b, a.shape) if needs_a else None,
-                sum_to_shape(-grad * a / (b * b), b.shape) if needs_b else None)
+        return (grad / b if needs_a else None,
+                -grad * a / (b * b) if needs_b else None)
 
 
 class Neg(Function):
@@ -114,7 +109,6 @@ class Pow(Function):
                 grad_a = where(b == 0, 0.0, grad * b * a ** (b - 1))
             else:
                 grad_a = grad * 0.0 if b == 0 else grad * b * a ** (b - 1)
-            grad_a = sum_to_shape(grad_a, a.shape)
         if needs_b:
             if isinstance(a, Tensor):
                 zero_base = (a == 0) & (b >= 0)
@@ -123,7 +117,6 @@ class Pow(Function):
                 grad_b = grad * ctx.result * math.log(a)
             else:
                 grad_b = where(b >= 0, 0.0, grad * math.nan) if a == 0 else grad * math.nan
-            grad_b = sum_to_shape(grad_b, b.shape)
         return grad_a, grad_b
 
 

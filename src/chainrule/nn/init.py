@@ -1,0 +1,108 @@
+"""Weight initialisation, in place, with PyTorch's names and formulas.
+
+Draws come from chainrule's generator, so ``chainrule.manual_seed(s)``
+makes a model's initial weights repeatable. Each function fills its tensor
+without recording a graph and returns it.
+
+The variance-preserving bounds: for ``fan_in`` inputs per unit, Kaiming
+(He) initialisation keeps the variance of activations through ReLU layers,
+``std = gain / sqrt(fan_in)``; Xavier (Glorot) balances forward and backward,
+``std = gain * sqrt(2 / (fan_in + fan_out))``. A uniform U(-b, b) has
+standard deviation b / sqrt(3).
+"""
+
+import math
+
+import numpy as np
+
+from chainrule import creation
+from chainrule.autograd.grad_mode import no_grad
+
+__all__ = ["calculate_gain", "uniform_", "normal_", "constant_", "zeros_", "ones_",
+           "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_",
+           "fan_in_and_fan_out"]
+
+_LINEAR_GAINS = {"linear", "conv1d", "conv2d", "conv3d", "sigmoid", "conv_transpose1d",
+                 "conv_transpose2d", "conv_transpose3d"}
+
+
+def calculate_gain(nonlinearity, param=None):
+    """The factor by which a nonlinearity scales the standard deviation to preserve."""
+    if nonlinearity in _LINEAR_GAINS:
+        return 1.0
+    if nonlinearity == "tanh":
+        return 5.0 / 3
+    if nonlinearity == "relu":
+        return math.sqrt(2.0)
+    if nonlinearity == "leaky_relu":
+        slope = 0.01 if param is None else param
+        return math.sqrt(2.0 / (1 + slope**2))
+    if nonlinearity == "selu":
+        return 3.0 / 4
+    raise ValueError(f"calculate_gain: unsupported nonlinearity {nonlinearity!r}")
+
+
+def fan_in_and_fan_out(tensor):
+    """Inputs and outputs per unit: (in, out) x receptive field, for Linear and Conv weights."""
+    if tensor.ndim < 2:
+        raise ValueError(
+            f"init: fan in and fan out need a tensor of at least 2 dimensions, got shape "
+            f"{tuple(tensor.shape)}"
+        )
+    receptive_field = int(np.prod(tensor.shape[2:])) if tensor.ndim > 2 else 1
+    return tensor.shape[1] * receptive_field, tensor.shape[0] * receptive_field
+
+
+def _fill(tensor, values):
+    with no_grad():
+        tensor.data[...] = values
+        tensor._version[0] += 1
+    return tensor
+
+
+def uniform_(tensor, a=0.0, b=1.0):
+    return _fill(tensor, creation.default_generator.uniform(a, b, tensor.shape))
+
+
+def normal_(tensor, mean=0.0, std=1.0):
+    return _fill(tensor, creation.default_generator.normal(mean, std, tensor.shape))
+
+
+def constant_(tensor, value):
+    return _fill(tensor, value)
+
+
+def zeros_(tensor):
+    return _fill(tensor, 0)
+
+
+def ones_(tensor):
+    return _fill(tensor, 1)
+
+
+def xavier_uniform_(tensor, gain=1.0):
+    fan_in, fan_out = fan_in_and_fan_out(tensor)
+    bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
+    return uniform_(tensor, -bound, bound)
+
+
+def xavier_normal_(tensor, gain=1.0):
+    fan_in, fan_out = fan_in_and_fan_out(tensor)
+    return normal_(tensor, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)))
+
+
+def _kaiming_std(tensor, a, mode, nonlinearity):
+    if mode not in ("fan_in", "fan_out"):
+        raise ValueError(f"kaiming init: mode must be 'fan_in' or 'fan_out', got {mode!r}")
+    fan_in, fan_out = fan_in_and_fan_out(tensor)
+    fan = fan_in if mode == "fan_in" else fan_out
+    return calculate_gain(nonlinearity, a) / math.sqrt(fan) if fan else 0.0
+
+
+def kaiming_uniform_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu"):
+    bound = math.sqrt(3.0) * _kaiming_std(tensor, a, mode, nonlinearity)
+    return uniform_(tensor, -bound, bound)
+
+
+def kaiming_normal_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu"):
+    return normal_(tensor, 0.0, _kaiming_std(tensor, a, mode, nonlinearity))

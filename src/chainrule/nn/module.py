@@ -1,0 +1,311 @@
+"""``Module``: a model as a tree of layers that owns its parameters.
+
+Assigning a ``Parameter`` or a ``Module`` to an attribute registers it, so
+``parameters()``, ``named_parameters()`` (dotted names such as
+``"layers.0.weight"``), ``state_dict()``, ``train()``/``eval()`` and
+``zero_grad()`` reach everything without bookkeeping by hand, as in PyTorch.
+
+    >>> import chainrule as cr
+    >>> from chainrule import nn
+    >>> class TwoLayer(nn.Module):
+    ...     def __init__(self):
+    ...         super().__init__()
+    ...         self.hidden = nn.Linear(2, 4)
+    ...         self.out = nn.Linear(4, 1)
+    ...     def forward(self, x):
+    ...         return self.out(self.hidden(x).relu())
+    >>> model = TwoLayer()
+    >>> [name for name, _ in model.named_parameters()]
+    ['hidden.weight', 'hidden.bias', 'out.weight', 'out.bias']
+"""
+
+from collections import OrderedDict
+
+import numpy as np
+
+from chainrule.autograd.function import _RemovableHandle
+from chainrule.nn.hooks import BackwardHookCall
+from chainrule.nn.parameter import Parameter
+from chainrule.tensor import Tensor
+
+__all__ = ["Module"]
+
+
+class Module:
+    """Base class of every layer and model: override ``__init__`` and ``forward``."""
+
+    training = True
+
+    def __init__(self):
+        object.__setattr__(self, "_parameters", OrderedDict())
+        object.__setattr__(self, "_buffers", OrderedDict())
+        object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "_forward_pre_hooks", [])
+        object.__setattr__(self, "_forward_hooks", [])
+        object.__setattr__(self, "_backward_hooks", [])
+        object.__setattr__(self, "training", True)
+
+    # ------------------------------------------------------- registration
+
+    def __setattr__(self, name, value):
+        if "_parameters" not in self.__dict__:
+            raise AttributeError(
+                f"{type(self).__name__}: call super().__init__() before assigning attributes"
+            )
+        for registry in (self._parameters, self._buffers, self._modules):
+            registry.pop(name, None)
+        if isinstance(value, Parameter):
+            self._parameters[name] = value
+        elif isinstance(value, Module):
+            self._modules[name] = value
+        else:
+            object.__setattr__(self, name, value)
+            return
+        self.__dict__.pop(name, None)
+
+    def __getattr__(self, name):
+        for registry in ("_parameters", "_buffers", "_modules"):
+            members = self.__dict__.get(registry)
+            if members is not None and name in members:
+                return members[name]
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+    def __delattr__(self, name):
+        for registry in (self._parameters, self._buffers, self._modules):
+            if name in registry:
+                del registry[name]
+                return
+        object.__delattr__(self, name)
+
+    def register_parameter(self, name, param):
+        if param is not None and not isinstance(param, Parameter):
+            raise TypeError(f"register_parameter: {name!r} must be a Parameter or None, "
+                            f"got {type(param).__name__}")
+        self._parameters[name] = param
+
+    def register_buffer(self, name, tensor):
+        """A tensor that is part of the state (saved, loaded) but is not trained."""
+        if tensor is not None and not isinstance(tensor, Tensor):
+            raise TypeError(f"register_buffer: {name!r} must be a Tensor or None, "
+                            f"got {type(tensor).__name__}")
+        self._buffers[name] = tensor
+
+    def add_module(self, name, module):
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"add_module: {name!r} must be a Module, got {type(module).__name__}")
+        self._modules[name] = module
+
+    # ------------------------------------------------------------ calling
+
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError(f"{type(self).__name__} has no forward(); define one")
+
+    def __call__(self, *args, **kwargs):
+        for hook in list(self._forward_pre_hooks):
+            replaced = hook(self, args)
+            if replaced is not None:
+                args = replaced if isinstance(replaced, tuple) else (replaced,)
+        backward_hooks = BackwardHookCall(self, args) if self._backward_hooks else None
+        if backward_hooks is not None:
+            args = backward_hooks.wrap_inputs(args)
+        output = self.forward(*args, **kwargs)
+        for hook in list(self._forward_hooks):
+            replaced = hook(self, args, output)
+            if replaced is not None:
+                output = replaced
+        if backward_hooks is not None:
+            output = backward_hooks.wrap_output(output)
+        return output
+
+    def register_forward_pre_hook(self, hook):
+        """``hook(module, inputs)`` before forward; may return replacement inputs."""
+        self._forward_pre_hooks.append(hook)
+        return _RemovableHandle(self._forward_pre_hooks, hook)
+
+    def register_forward_hook(self, hook):
+        """``hook(module, inputs, output)`` after forward; may return a replacement output."""
+        self._forward_hooks.append(hook)
+        return _RemovableHandle(self._forward_hooks, hook)
+
+    def register_full_backward_hook(self, hook):
+        """``hook(module, grad_input, grad_output)`` when the gradients of this call are known.
+
+        ``grad_output`` is the gradient of the module's output and ``grad_input``
+        those of its tensor inputs that require grad (``None`` for the others),
+        as tuples. Returning a tuple replaces ``grad_input``.
+        """
+        self._backward_hooks.append(hook)
+        return _RemovableHandle(self._backward_hooks, hook)
+
+    # ----------------------------------------------------------- traversal
+
+    def named_modules(self, prefix=""):
+        """This module and every submodule, with dotted names ('' for this one)."""
+        seen = set()
+        stack = [(prefix, self)]
+        while stack:
+            name, module = stack.pop()
+            if id(module) in seen:
+                continue
+            seen.add(id(module))
+            yield name, module
+            children = [(f"{name}.{child_name}" if name else child_name, child)
+                        for child_name, child in module._modules.items() if child is not None]
+            stack.extend(reversed(children))
+
+    def modules(self):
+        for _, module in self.named_modules():
+            yield module
+
+    def named_children(self):
+        for name, module in self._modules.items():
+            if module is not None:
+                yield name, module
+
+    def children(self):
+        for _, module in self.named_children():
+            yield module
+
+    def named_parameters(self, prefix="", recurse=True):
+        """Every parameter with its dotted name, each once even if shared."""
+        seen = set()
+        modules = self.named_modules(prefix) if recurse else [(prefix, self)]
+        for module_name, module in modules:
+            for name, param in module._parameters.items():
+                if param is None or id(param) in seen:
+                    continue
+                seen.add(id(param))
+                yield (f"{module_name}.{name}" if module_name else name), param
+
+    def parameters(self, recurse=True):
+        for _, param in self.named_parameters(recurse=recurse):
+            yield param
+
+    def named_buffers(self, prefix=""):
+        for module_name, module in self.named_modules(prefix):
+            for name, buffer in module._buffers.items():
+                if buffer is not None:
+                    yield (f"{module_name}.{name}" if module_name else name), buffer
+
+    def buffers(self):
+        for _, buffer in self.named_buffers():
+            yield buffer
+
+    def apply(self, fn):
+        """Call ``fn`` on every submodule, then on this one (e.g. to initialise weights)."""
+        for module in self.children():
+            module.apply(fn)
+        fn(self)
+        return self
+
+    # ------------------------------------------------------------- modes
+
+    def train(self, mode=True):
+        """Training mode (dropout drops, batch norm uses batch statistics) or not."""
+        if not isinstance(mode, bool):
+            raise TypeError(f"train: mode must be a bool, got {type(mode).__name__}")
+        for module in self.modules():
+            object.__setattr__(module, "training", mode)
+        return self
+
+    def eval(self):
+        return self.train(False)
+
+    def zero_grad(self, set_to_none=True):
+        """Clear every parameter's gradient (to None by default, as in PyTorch)."""
+        for param in self.parameters():
+            if set_to_none:
+                param.grad = None
+            elif param.grad is not None:
+                param.grad = Tensor._make(np.zeros_like(param.grad.data), False, None)
+
+    def requires_grad_(self, requires_grad=True):
+        for param in self.parameters():
+            param.requires_grad_(requires_grad)
+        return self
+
+    # --------------------------------------------------------------- state
+
+    def state_dict(self):
+        """Every parameter and buffer by dotted name, as detached tensors sharing their data."""
+        state = OrderedDict()
+        for module_name, module in self.named_modules():  # PyTorch's order: per module,
+            prefix = f"{module_name}." if module_name else ""  # parameters then buffers
+            for registry in (module._parameters, module._buffers):
+                for name, tensor in registry.items():
+                    if tensor is not None and prefix + name not in state:
+                        state[prefix + name] = tensor.detach()
+        return state
+
+    def load_state_dict(self, state_dict, strict=True):
+        """Copy ``state_dict`` into the parameters and buffers, all or nothing.
+
+        Every missing, unexpected and mismatched (shape or dtype) key is
+        reported at once, and if anything is wrong nothing is changed.
+        With ``strict=False`` missing and unexpected keys are allowed (and
+        returned); mismatched shapes never are.
+        """
+        own = dict(self.named_parameters())
+        own.update(self.named_buffers())
+        missing = [name for name in own if name not in state_dict]
+        unexpected = [name for name in state_dict if name not in own]
+        mismatched = []
+        arrays = {}
+        for name, target in own.items():
+            if name not in state_dict:
+                continue
+            value = state_dict[name]
+            array = value.data if isinstance(value, Tensor) else np.asarray(value)
+            if array.shape != target.data.shape:
+                mismatched.append(f"{name}: shape {tuple(array.shape)} in the checkpoint, "
+                                  f"{tuple(target.data.shape)} in the model")
+            elif array.dtype != target.data.dtype and not np.can_cast(array.dtype, target.data.dtype,
+                                                                      "same_kind"):
+                mismatched.append(f"{name}: dtype {array.dtype} in the checkpoint, "
+                                  f"{target.data.dtype} in the model")
+            else:
+                arrays[name] = array
+        problems = list(mismatched)
+        if strict:
+            problems += [f"missing key: {name}" for name in missing]
+            problems += [f"unexpected key: {name}" for name in unexpected]
+        if problems:
+            raise ValueError(
+                f"load_state_dict: {type(self).__name__} cannot load this state dict "
+                f"(nothing was changed):\n  " + "\n  ".join(problems)
+            )
+        for name, array in arrays.items():
+            target = own[name]
+            target.data[...] = array
+            target._version[0] += 1
+        return _IncompatibleKeys(missing, unexpected)
+
+    # ---------------------------------------------------------------- repr
+
+    def extra_repr(self):
+        return ""
+
+    def __repr__(self):
+        lines = []
+        for name, module in self._modules.items():
+            child = repr(module).replace("\n", "\n  ")
+            lines.append(f"({name}): {child}")
+        extra = self.extra_repr()
+        if not lines:
+            return f"{type(self).__name__}({extra})"
+        body = "\n  ".join(([extra] if extra else []) + lines)
+        return f"{type(self).__name__}(\n  {body}\n)"
+
+
+class _IncompatibleKeys:
+    """What ``load_state_dict`` returns: the keys it skipped (only with strict=False)."""
+
+    def __init__(self, missing_keys, unexpected_keys):
+        self.missing_keys = missing_keys
+        self.unexpected_keys = unexpected_keys
+
+    def __repr__(self):
+        if not self.missing_keys and not self.unexpected_keys:
+            return "<All keys matched successfully>"
+        return (f"_IncompatibleKeys(missing_keys={self.missing_keys}, "
+                f"unexpected_keys={self.unexpected_keys})")
