@@ -44,18 +44,20 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-4, directions=3, seed=0):
             )
     rng = np.random.default_rng(seed)
     outputs = _as_tuple(fn(*inputs))
-    checked = [k for k, o in enumerate(outputs) if o.requires_grad]
-    weights = [rng.standard_normal(outputs[k].shape) for k in checked]
+    # Every output is weighed; outputs that do not require grad count as constants, so a
+    # backward that wrongly drops out of the graph shows up as a mismatch.
+    weights = [rng.standard_normal(o.shape) for o in outputs]
+    tracked = [k for k, o in enumerate(outputs) if o.requires_grad]
     analytic = [None] * len(wrt)
-    if checked:
-        analytic = autograd_grad([outputs[k] for k in checked], [inputs[i] for i in wrt],
-                                 [Tensor(w, dtype=outputs[k].dtype) for k, w in zip(checked, weights)],
+    if tracked:
+        analytic = autograd_grad([outputs[k] for k in tracked], [inputs[i] for i in wrt],
+                                 [Tensor(weights[k], dtype=outputs[k].dtype) for k in tracked],
                                  retain_graph=True, allow_unused=True)
     analytic = [np.zeros(inputs[i].shape) if g is None else g.data for i, g in zip(wrt, analytic)]
 
     def weighted_output(shifted):
         outs = _as_tuple(fn(*shifted))
-        return sum(float(np.sum(outs[k].data * w)) for k, w in zip(checked, weights))
+        return sum(float(np.sum(o.data * w)) for o, w in zip(outs, weights))
 
     for _ in range(directions):
         direction = [rng.standard_normal(inputs[i].shape) for i in wrt]

@@ -1,3 +1,327 @@
-"""(being written)"""
+"""Indexing: ``x[index]``, ``x[index] = value``, ``gather`` and ``index_select``.
 
-METHODS = {}
+Reading elements is linear, so its adjoint writes the gradient back where the
+elements came from: ``x[index]`` sends its gradient into zeros of the input's
+shape at ``index``, *adding* where an index repeats (``x[[0, 0]]`` uses row 0
+twice, so row 0 gets both gradients). That scatter is an op of its own whose
+backward reads at ``index`` again, so derivatives of every order work.
+
+Indexing follows numpy (and PyTorch): ints, slices (negative steps too),
+``None``, ``...``, boolean masks and integer arrays, lists or tensors, mixed
+freely. Basic indexing (ints, slices, ``None``, ``...``) gives a view that
+shares memory and the version counter with the input, as in numpy; any
+boolean or integer array makes a copy.
+
+    >>> import chainrule as cr
+    >>> x = cr.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    >>> x[[0, 2, 0]].sum().backward()
+    >>> x.grad
+    tensor([2., 0., 1.], dtype=float32)
+"""
+
+import numpy as np
+
+from chainrule.autograd.function import Function
+from chainrule.ops._operands import data
+from chainrule.ops.elementwise import where
+from chainrule.ops.shape import View, sum_to_shape
+from chainrule.tensor import Tensor, _check_dim
+
+__all__ = ["getitem", "setitem", "gather", "index_select"]
+
+
+# ------------------------------------------------------------------ reading
+
+
+class Index(Function):
+    """x[index];  the gradient is added back at index into zeros of x's shape, summing
+    where an index repeats. With boolean or integer arrays in the index: a copy."""
+
+    @staticmethod
+    def forward(ctx, x, index):
+        ctx.input_shape, ctx.index = x.shape, index
+        read = index
+        if is_basic(index) and not any(part is Ellipsis for part in index):
+            read = index + (Ellipsis,)  # so x[0, 1] is a 0-d view, not a numpy scalar
+        try:
+            return x.data[read]
+        except IndexError as error:
+            raise _out_of_range("__getitem__", index, x.shape, error) from None
+
+    @staticmethod
+    def backward(ctx, grad):
+        return IndexAdd.apply(grad, ctx.index, ctx.input_shape), None
+
+
+class Slice(View, Index):
+    """Index with a basic index (ints, slices, None, ...): the same op, but its result is a
+    view, sharing x's memory and version counter, as numpy's is."""
+
+
+class IndexAdd(Function):
+    """zeros(shape) with g added at index (np.add.at: repeats accumulate);  d/dg = read at index.
+
+    The backward of indexing, and indexing is its backward.
+    """
+
+    @staticmethod
+    def forward(ctx, g, index, shape):
+        ctx.index = index
+        out = np.zeros(shape, dtype=g.data.dtype)
+        if is_basic(index):  # no position can repeat: a plain write is enough
+            out[index] = g.data
+        else:
+            np.add.at(out, index, g.data)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        return read_at(grad, ctx.index), None, None
+
+
+def read_at(x, index):
+    """``x[index]`` for an index already normalized by :func:`normalize_index`."""
+    return (Slice if is_basic(index) else Index).apply(x, index)
+
+
+def getitem(x, index):
+    """``x[index]``, numpy's rules: a view for basic indices, a copy for arrays."""
+    return read_at(x, normalize_index(index, "__getitem__"))
+
+
+# ------------------------------------------------------------------ writing
+
+
+class IndexPut(Function):
+    """x with value written at index;  d/dx = 1 off index, 0 on it;  d/dvalue = the
+    gradient read at index, summed over the positions value was broadcast to.
+
+    NOTE: where an integer index repeats, the last write wins (numpy's rule) and
+    only it gets a gradient, so the gradient is the true derivative. PyTorch
+    leaves repeated writes undefined and gives every copy the gradient.
+    """
+
+    @staticmethod
+    def forward(ctx, x, value, index):
+        ctx.index, ctx.value_shape = index, np.shape(data(value))
+        ctx.kept = None
+        if isinstance(value, Tensor) and value.requires_grad and not is_basic(index):
+            ctx.kept = _last_writes(x.shape, index)
+        out = x.data.copy()
+        try:
+            out[index] = data(value)
+        except IndexError as error:
+            raise _out_of_range("__setitem__", index, x.shape, error) from None
+        except ValueError:
+            raise ValueError(
+                f"__setitem__: a value of shape {ctx.value_shape} cannot be broadcast to the "
+                f"shape {np.shape(out[index])} of x[{describe_index(index)}], x of shape "
+                f"{tuple(x.shape)}"
+            ) from None
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        needs_x, needs_value = ctx.needs_input_grad[:2]
+        grad_x = IndexPut.apply(grad, 0.0, ctx.index) if needs_x else None
+        grad_value = None
+        if needs_value:
+            grad_value = read_at(grad, ctx.index)
+            if ctx.kept is not None:
+                grad_value = where(ctx.kept, grad_value, 0.0)
+            missing = len(ctx.value_shape) - grad_value.ndim
+            if missing > 0:  # numpy lets value carry extra leading dims of size 1
+                grad_value = grad_value.reshape((1,) * missing + tuple(grad_value.shape))
+            grad_value = sum_to_shape(grad_value, ctx.value_shape)
+        return grad_x, grad_value, None
+
+
+def _last_writes(shape, index):
+    """A mask over x[index]: True where the write is not overwritten by a later one (or
+    None when no index repeats)."""
+    owner = np.zeros(shape, dtype=np.intp)
+    try:
+        order = np.arange(owner[index].size).reshape(owner[index].shape)
+    except IndexError:
+        return None  # the write itself reports the bad index
+    owner[index] = order
+    kept = owner[index] == order
+    return None if kept.all() else kept
+
+
+def index_put(x, index, value):
+    """A copy of ``x`` with ``value`` (a number, array or tensor) written at ``index``."""
+    return IndexPut.apply(x, _value_operand(x, value), normalize_index(index, "__setitem__"))
+
+
+def setitem(x, index, value):
+    """``x[index] = value``, in place: bumps the version and moves x's history to the write."""
+    index, value = normalize_index(index, "__setitem__"), _value_operand(x, value)
+    x._modify_in_place("__setitem__", lambda source: IndexPut.apply(source, value, index))
+
+
+def _value_operand(x, value):
+    if isinstance(value, Tensor):
+        # written into an integer tensor, the value is rounded: no gradient goes through
+        return value if x.dtype.kind == "f" else value.detach()
+    array = np.asarray(value)
+    if array.dtype.kind not in "fiub":
+        raise TypeError(f"__setitem__: value must be a number, an array or a Tensor, got "
+                        f"{type(value).__name__} {value!r}")
+    return array
+
+
+# --------------------------------------------------------- gather, select
+
+
+class Gather(Function):
+    """out[i][j] = x[index[i][j]][j] (dim=0; likewise for any dim);  the gradient is
+    scatter-added back along dim."""
+
+    @staticmethod
+    def forward(ctx, x, positions):
+        ctx.input_shape, ctx.positions = x.shape, positions
+        return x.data[positions]
+
+    @staticmethod
+    def backward(ctx, grad):
+        return ScatterAdd.apply(grad, ctx.positions, ctx.input_shape), None
+
+
+class ScatterAdd(Function):
+    """zeros(shape) with g[i][j] added at [index[i][j]][j];  d/dg = gather along dim."""
+
+    @staticmethod
+    def forward(ctx, g, positions, shape):
+        ctx.positions = positions
+        out = np.zeros(shape, dtype=g.data.dtype)
+        np.add.at(out, positions, g.data)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        return Gather.apply(grad, ctx.positions), None, None
+
+
+def gather(x, dim, index):
+    """Values of ``x`` along ``dim`` at ``index`` (an int tensor with x's number of dims).
+
+    ``out[i][j][k] = x[index[i][j][k]][j][k]`` for dim=0, and so on; the
+    result has index's shape, which may be smaller than x's in every dimension
+    but ``dim``.
+    """
+    index = _integer_array(index, "gather")
+    if x.ndim == 0:
+        return gather(x.reshape(1), dim, index.reshape(1)).reshape(())
+    d = _check_dim(dim, x.ndim, "gather")
+    if index.ndim != x.ndim:
+        raise ValueError(f"gather: index has {index.ndim} dimensions but x has {x.ndim} "
+                         f"(shapes {index.shape} and {tuple(x.shape)}); they must match")
+    for axis, (n_index, n_x) in enumerate(zip(index.shape, x.shape)):
+        if axis != d and n_index > n_x:
+            raise ValueError(
+                f"gather: index of shape {index.shape} is larger than x of shape "
+                f"{tuple(x.shape)} in dimension {axis}; only dim={dim} may be larger"
+            )
+    _check_positions(index, x.shape[d], "gather", d)
+    positions = list(np.ogrid[tuple(slice(n) for n in index.shape)])
+    positions[d] = index
+    return Gather.apply(x, tuple(positions))
+
+
+def index_select(x, dim, index):
+    """The entries of ``x`` at positions ``index`` (a 1-d int tensor) along ``dim``.
+
+    Composed of indexing: ``x[:, :, index]`` for dim=2.
+    """
+    index = _integer_array(index, "index_select")
+    if index.ndim > 1:
+        raise ValueError(f"index_select: index must be 1-d, got shape {index.shape}")
+    if x.ndim == 0:  # as PyTorch: one position, a 0-d result
+        if index.size != 1:
+            raise ValueError(f"index_select: a 0-d tensor takes an index with one value, got "
+                             f"{index.size}")
+        return index_select(x.reshape(1), dim, index.reshape(1)).reshape(())
+    d = _check_dim(dim, x.ndim, "index_select")
+    _check_positions(index, x.shape[d], "index_select", d)
+    return read_at(x, (slice(None),) * d + (index.reshape(-1),))
+
+
+def _integer_array(index, op):
+    array = np.array(data(index))  # a copy: later changes to index must not reach the graph
+    if array.dtype.kind not in "iu":
+        raise TypeError(f"{op}: index must be an integer tensor, got dtype {array.dtype}")
+    return array
+
+
+def _check_positions(index, size, op, dim):
+    bad = index[(index < 0) | (index >= size)]
+    if bad.size:
+        raise IndexError(f"{op}: index {bad.flat[0]} is out of range for dimension {dim} with "
+                         f"size {size}; expected 0 <= index < {size}")
+
+
+# ------------------------------------------------------ reading an index
+
+
+def normalize_index(index, op):
+    """``index`` as a tuple numpy reads directly: tensors and lists become (copied) arrays."""
+    parts = index if isinstance(index, tuple) else (index,)
+    return tuple(_index_part(part, op) for part in parts)
+
+
+def _index_part(part, op):
+    if part is None or part is Ellipsis or isinstance(part, slice):
+        return part
+    if isinstance(part, (bool, np.bool_)):
+        return np.array(part)
+    if isinstance(part, (int, np.integer)):
+        return int(part)
+    if isinstance(part, Tensor):
+        part = part.data
+    if isinstance(part, list) and not part:
+        return np.zeros(0, dtype=np.intp)  # an empty list selects nothing (not a float array)
+    if isinstance(part, (list, np.ndarray)):
+        array = np.array(part)
+        if array.dtype.kind in "iu":
+            return int(array) if array.ndim == 0 else array
+        if array.dtype.kind == "b":
+            return array
+        raise IndexError(f"{op}: arrays and tensors used as indices must hold integers or "
+                         f"booleans, got dtype {array.dtype}")
+    raise IndexError(
+        f"{op}: {type(part).__name__} {part!r} is not a valid index; use ints, slices, None, "
+        "..., boolean masks or integer arrays, lists or tensors"
+    )
+
+
+def _out_of_range(op, index, shape, error):
+    return IndexError(f"{op}: x[{describe_index(index)}] is out of range for x of shape "
+                      f"{tuple(shape)} ({error})")
+
+
+def is_basic(index):
+    return all(not isinstance(part, np.ndarray) for part in index)
+
+
+def describe_index(index):
+    """``index`` as it would be written between brackets: ``0, 1:3, None, [2, 0]``."""
+    return ", ".join(_describe_part(part) for part in index) or "()"
+
+
+def _describe_part(part):
+    if part is Ellipsis:
+        return "..."
+    if isinstance(part, slice):
+        text = ":".join("" if v is None else str(v) for v in (part.start, part.stop, part.step))
+        return text[:-1] if part.step is None else text
+    if isinstance(part, np.ndarray):
+        kind = "boolean mask" if part.dtype == bool else "integer array"
+        return str(part.tolist()) if part.size <= 8 else f"<{kind} of shape {part.shape}>"
+    return repr(part)
+
+
+METHODS = {
+    "__getitem__": getitem, "__setitem__": setitem,
+    "gather": gather, "index_select": index_select,
+}
