@@ -221,10 +221,7 @@ class Tensor:
                 "do), or use the out-of-place op"
             )
         if recording and self._view_of is not None and self._view_of.requires_grad:
-            raise RuntimeError(
-                f"{op}: in-place change of a view of a tensor that requires grad is not "
-                "supported; clone() the view first"
-            )
+            return self._modify_view_in_place(op, compute)
         source = self
         if recording and self.requires_grad:
             source = Tensor._make(self.data.copy(), True, self.grad_fn)
@@ -239,6 +236,25 @@ class Tensor:
         if result.requires_grad:
             self.requires_grad = True
             self.grad_fn = result.grad_fn
+        return self
+
+    def _modify_view_in_place(self, op, compute):
+        """In-place change of a view of a tensor that requires grad: write through to the base."""
+        write_back = getattr(self.grad_fn, "write_back", None)
+        if write_back is None:
+            raise RuntimeError(
+                f"{op}: in-place change of this view of a tensor that requires grad is not "
+                "supported (only views made by basic indexing, like y[0] or y[:, 1:], are); "
+                "clone() the view first"
+            )
+        result = compute(Tensor._make(self.data.copy(), self.requires_grad, self.grad_fn))
+        if result.data.shape != self.data.shape:
+            raise RuntimeError(
+                f"{op}: the result has shape {tuple(result.shape)}, but the view changed in "
+                f"place has shape {tuple(self.shape)}; an in-place op cannot change the shape"
+            )
+        fresh_view = write_back(self._view_of, result)
+        self.grad_fn, self.requires_grad = fresh_view.grad_fn, True
         return self
 
 

@@ -57,6 +57,12 @@ class Slice(View, Index):
     """Index with a basic index (ints, slices, None, ...): the same op, but its result is a
     view, sharing x's memory and version counter, as numpy's is."""
 
+    def write_back(self, base, value):
+        """An in-place change of this view (``y[0] += 1``): write ``value`` into ``base``
+        at the index, moving base's history to the write, and return the new view."""
+        base._modify_in_place("__setitem__", lambda source: IndexPut.apply(source, value, self.index))
+        return read_at(base, self.index)
+
 
 class IndexAdd(Function):
     """zeros(shape) with g added at index (np.add.at: repeats accumulate);  d/dg = read at index.
