@@ -10,13 +10,15 @@ Two engines on one backward pass:
 
 import numpy as _np
 
-from chainrule import autograd
+from chainrule import autograd, func
 from chainrule.autograd.anomaly import detect_anomaly
 from chainrule.autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from chainrule.creation import (arange, empty, eye, full, full_like, linspace, manual_seed, ones,
                                 ones_like, rand, rand_like, randint, randn, randn_like, zeros,
                                 zeros_like)
 from chainrule.ops.arithmetic import add, div, matmul, mul, neg, pow, sub
+from chainrule.ops.indexing import gather, index_select
+from chainrule.ops.joining import cat, chunk, split, stack
 from chainrule.ops.elementwise import (abs, clamp, cos, exp, gelu, leaky_relu, log, maximum,
                                        minimum, relu, sigmoid, sin, softplus, sqrt, tanh, where)
 from chainrule.ops.reduction import mean, sum
@@ -32,7 +34,8 @@ int32, int64, bool_ = _np.int32, _np.int64, _np.bool_
 float, double, long = float32, float64, int64
 
 __all__ = [
-    "Value", "Tensor", "tensor", "from_numpy", "autograd",
+    "Value", "Tensor", "tensor", "from_numpy", "autograd", "func",
+    "cat", "stack", "split", "chunk", "gather", "index_select",
     "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "detect_anomaly",
     "zeros", "ones", "full", "empty", "arange", "linspace", "eye", "rand", "randn", "randint",
     "zeros_like", "ones_like", "full_like", "rand_like", "randn_like", "manual_seed",

@@ -223,8 +223,8 @@ class Tensor:
         if recording and self._view_of is not None and self._view_of.requires_grad:
             return self._modify_view_in_place(op, compute)
         source = self
-        if recording and self.requires_grad:
-            source = Tensor._make(self.data.copy(), True, self.grad_fn)
+        if recording:  # the op may save its input, which is about to be overwritten
+            source = Tensor._make(self.data.copy(), self.requires_grad, self.grad_fn)
         result = compute(source)
         if result.data.shape != self.data.shape:
             raise RuntimeError(
@@ -275,7 +275,7 @@ def _to_array(data, dtype):
         dtype = _as_dtype(dtype)
     if isinstance(data, Tensor):
         data = data.data
-    if isinstance(data, np.ndarray):
+    if isinstance(data, (np.ndarray, np.generic)):  # numpy data keeps its dtype, as in PyTorch
         return np.array(data, dtype=dtype, copy=True)
     if isinstance(data, (str, bytes)) or data is None:
         raise TypeError(

@@ -70,7 +70,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
             captured[node] = grad
         return grad
 
-    _run(outputs, seeds, retain_graph, create_graph, receive)
+    _run(outputs, seeds, retain_graph, create_graph, receive, targets=wanted)
     results = []
     for position, t in enumerate(inputs):
         g = captured.get(t.grad_fn or t)
@@ -87,6 +87,7 @@ class _Outputs:
     """The pass's starting node: its inputs are the outputs, its rule hands out their seeds."""
 
     _hooks = None
+    _retained = None
 
     def __init__(self, outputs, seeds):
         self.next_nodes = tuple(t.grad_fn or t for t in outputs)
@@ -96,7 +97,7 @@ class _Outputs:
         return self.seeds
 
 
-def _run(outputs, seeds, retain_graph, create_graph, receive):
+def _run(outputs, seeds, retain_graph, create_graph, receive, targets=None):
     if retain_graph is None:
         retain_graph = create_graph
     check = _anomaly_state.enabled
@@ -111,14 +112,7 @@ def _run(outputs, seeds, retain_graph, create_graph, receive):
 
     root = _Outputs(outputs, seeds)
     with set_grad_enabled(create_graph):
-        backpropagate(root, True, _next_nodes, chain_rule, _pass_through(receive, root))
-
-
-def _pass_through(receive, root):
-    def receive_or_start(node, grad):
-        return grad if node is root else receive(node, grad)
-
-    return receive_or_start
+        backpropagate(root, True, _next_nodes, chain_rule, receive, targets)
 
 
 def _outputs_and_seeds(tensors, grad_tensors, op):
@@ -181,5 +175,8 @@ def _accumulate(tensor, grad, taken):
             taken.add(base)
     if tensor.grad is None:
         tensor.grad = grad
-    else:
+    elif tensor.grad.requires_grad or grad.requires_grad:  # gradients with a graph: out of place
         tensor.grad = tensor.grad + grad
+    else:  # in place, as PyTorch: a reference to .grad taken earlier stays current
+        tensor.grad.data += grad.data
+        tensor.grad._version[0] += 1

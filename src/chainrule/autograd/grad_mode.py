@@ -31,9 +31,18 @@ def is_grad_enabled() -> bool:
 
 
 class _GradModeContext:
-    """Base of ``no_grad`` and ``enable_grad``: set the mode on entry, restore it on exit."""
+    """Base of ``no_grad`` and ``enable_grad``: set the mode on entry, restore it on exit.
+
+    Usable as ``with no_grad():``, ``@no_grad()`` and bare ``@no_grad``.
+    """
 
     mode = True
+
+    def __new__(cls, *args):
+        self = super().__new__(cls)
+        if cls is not set_grad_enabled and len(args) == 1 and callable(args[0]):
+            return self(args[0])  # used as a bare decorator: return the wrapped function
+        return self
 
     def __enter__(self):
         self.previous = _mode.enabled

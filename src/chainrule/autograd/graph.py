@@ -44,7 +44,7 @@ def topological_order(root, inputs_of):
     return order
 
 
-def backpropagate(root, root_grad, inputs_of, chain_rule, receive):
+def backpropagate(root, root_grad, inputs_of, chain_rule, receive, targets=None):
     """Run the chain rule from ``root`` back through the whole graph.
 
     ``chain_rule(node, grad)`` returns, for each of ``inputs_of(node)`` in
@@ -56,17 +56,31 @@ def backpropagate(root, root_grad, inputs_of, chain_rule, receive):
     summed over every path; what it returns is what the node passes on (a
     hook may change it).
 
+    With ``targets`` (a set of nodes), only the part of the graph between
+    the root and the targets is run: a node passes gradients on only to
+    inputs from which some target can be reached.
+
     Each node's gradient is dropped as soon as it has been passed on, so
     memory is released while the pass runs.
     """
+    order = topological_order(root, inputs_of)
+    on_path = None
+    if targets is not None:
+        on_path = set()
+        for node in order:  # inputs first, so each node's inputs are already decided
+            if node in targets or any(child in on_path for child in inputs_of(node)):
+                on_path.add(node)
     pending = {root: root_grad}
-    for node in reversed(topological_order(root, inputs_of)):
+    for node in reversed(order):
         grad = pending.pop(node, None)
         if grad is None:  # reachable only through edges that carry no gradient
             continue
         grad = receive(node, grad)
-        for child, child_grad in zip(inputs_of(node), chain_rule(node, grad)):
-            if child_grad is None or child is None:
+        children = inputs_of(node)
+        if on_path is not None and not any(child in on_path for child in children):
+            continue
+        for child, child_grad in zip(children, chain_rule(node, grad)):
+            if child_grad is None or child is None or (on_path is not None and child not in on_path):
                 continue
             if child in pending:
                 pending[child] = pending[child] + child_grad
