@@ -21,7 +21,8 @@ from chainrule.ops.indexing import gather, index_select
 from chainrule.ops.joining import cat, chunk, split, stack
 from chainrule.ops.elementwise import (abs, clamp, cos, exp, gelu, leaky_relu, log, maximum,
                                        minimum, relu, sigmoid, sin, softplus, sqrt, tanh, where)
-from chainrule.ops.reduction import mean, sum
+from chainrule.ops.reduction import (all, amax, amin, any, argmax, argmin, cumsum, logsumexp, max,
+                                     mean, min, prod, std, sum, var)
 from chainrule.ops.shape import (broadcast_to, expand, flatten, permute, reshape, squeeze,
                                  transpose, unsqueeze)
 from chainrule.scalar import Value
@@ -42,7 +43,8 @@ __all__ = [
     "add", "sub", "mul", "div", "neg", "pow", "matmul",
     "exp", "log", "sqrt", "abs", "sin", "cos", "tanh", "sigmoid", "relu", "leaky_relu", "gelu",
     "softplus", "clamp", "maximum", "minimum", "where",
-    "sum", "mean", "reshape", "flatten", "transpose", "permute", "squeeze", "unsqueeze",
+    "sum", "mean", "max", "min", "amax", "amin", "argmax", "argmin", "var", "std", "logsumexp",
+    "prod", "all", "any", "cumsum", "reshape", "flatten", "transpose", "permute", "squeeze", "unsqueeze",
     "expand", "broadcast_to",
     "float16", "float32", "float64", "int32", "int64", "bool_", "__version__",
 ]
