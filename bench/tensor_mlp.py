@@ -97,24 +97,25 @@ class Chainrule:
 
     def __init__(self, weights):
         import chainrule as cr
-        from chainrule.ops.loss import cross_entropy
+        from chainrule import nn
+        from chainrule.nn.functional import cross_entropy
 
         self.cr, self.cross_entropy = cr, cross_entropy
-        self.params = [cr.tensor(w, requires_grad=True) for w in weights]
-        self.velocity = [np.zeros_like(w) for w in weights]
+        layers = []
+        for i in range(0, len(weights), 2):
+            linear = nn.Linear(*weights[i].shape)
+            linear.weight.data[...] = weights[i].T
+            linear.bias.data[...] = weights[i + 1]
+            layers += [linear, nn.ReLU()]
+        self.model = nn.Sequential(*layers[:-1])
+        self.params = list(self.model.parameters())
+        self.velocity = [np.zeros_like(p.data) for p in self.params]
 
     def step(self, X, y):
-        cr, params = self.cr, self.params
-        h = cr.from_numpy(X)
-        for i in range(0, len(params), 2):
-            h = h @ params[i] + params[i + 1]
-            if i + 2 < len(params):
-                h = h.relu()
-        loss = self.cross_entropy(h, y)
-        for p in params:
-            p.grad = None
+        loss = self.cross_entropy(self.model(self.cr.from_numpy(X)), y)
+        self.model.zero_grad()
         loss.backward()
-        for p, v in zip(params, self.velocity):
+        for p, v in zip(self.params, self.velocity):
             v *= MOMENTUM
             v += p.grad.data
             p.data -= LEARNING_RATE * v

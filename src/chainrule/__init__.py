@@ -10,7 +10,7 @@ Two engines on one backward pass:
 
 import numpy as _np
 
-from chainrule import autograd, func
+from chainrule import autograd, data, func, nn
 from chainrule.autograd.anomaly import detect_anomaly
 from chainrule.autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from chainrule.creation import (arange, empty, eye, full, full_like, linspace, manual_seed, ones,
@@ -18,6 +18,7 @@ from chainrule.creation import (arange, empty, eye, full, full_like, linspace, m
                                 zeros_like)
 from chainrule.ops.arithmetic import add, div, matmul, mul, neg, pow, sub
 from chainrule.ops.indexing import gather, index_select
+from chainrule.ops.nn import log_softmax, softmax
 from chainrule.ops.joining import cat, chunk, split, stack
 from chainrule.ops.elementwise import (abs, clamp, cos, exp, gelu, leaky_relu, log, maximum,
                                        minimum, relu, sigmoid, sin, softplus, sqrt, tanh, where)
@@ -26,6 +27,7 @@ from chainrule.ops.reduction import (all, amax, amin, any, argmax, argmin, cumsu
 from chainrule.ops.shape import (broadcast_to, expand, flatten, permute, reshape, squeeze,
                                  transpose, unsqueeze)
 from chainrule.scalar import Value
+from chainrule.serialization import load, save
 from chainrule.tensor import Tensor, from_numpy, tensor
 
 __version__ = "0.1.0"
@@ -35,7 +37,8 @@ int32, int64, bool_ = _np.int32, _np.int64, _np.bool_
 float, double, long = float32, float64, int64
 
 __all__ = [
-    "Value", "Tensor", "tensor", "from_numpy", "autograd", "func",
+    "Value", "Tensor", "tensor", "from_numpy", "autograd", "func", "nn", "data",
+    "save", "load", "softmax", "log_softmax",
     "cat", "stack", "split", "chunk", "gather", "index_select",
     "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "detect_anomaly",
     "zeros", "ones", "full", "empty", "arange", "linspace", "eye", "rand", "randn", "randint",

@@ -13,8 +13,10 @@ from chainrule.nn.module import Module
 from chainrule.nn.parameter import Parameter
 from chainrule.ops.elementwise import gelu, leaky_relu, relu, sigmoid, tanh
 from chainrule.ops.linear import linear
+from chainrule.ops.nn import dropout, embedding, log_softmax, softmax
 
-__all__ = ["Linear", "Identity", "Flatten", "ReLU", "Tanh", "Sigmoid", "GELU", "LeakyReLU", "MLP"]
+__all__ = ["Linear", "Identity", "Flatten", "ReLU", "Tanh", "Sigmoid", "GELU", "LeakyReLU",
+           "Softmax", "LogSoftmax", "Dropout", "Embedding", "MLP"]
 
 
 class Linear(Module):
@@ -108,6 +110,63 @@ class LeakyReLU(Module):
 
     def extra_repr(self):
         return f"negative_slope={self.negative_slope}"
+
+
+class Softmax(Module):
+    def __init__(self, dim):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, x):
+        return softmax(x, self.dim)
+
+    def extra_repr(self):
+        return f"dim={self.dim}"
+
+
+class LogSoftmax(Softmax):
+    def forward(self, x):
+        return log_softmax(x, self.dim)
+
+
+class Dropout(Module):
+    """Zero elements with probability ``p`` in training (scaling the rest); identity in eval."""
+
+    def __init__(self, p=0.5):
+        super().__init__()
+        if not 0 <= p <= 1:
+            raise ValueError(f"Dropout: p must be between 0 and 1, got {p}")
+        self.p = p
+
+    def forward(self, x):
+        return dropout(x, self.p, self.training)
+
+    def extra_repr(self):
+        return f"p={self.p}"
+
+
+class Embedding(Module):
+    """A table of ``num_embeddings`` vectors of size ``embedding_dim``, looked up by index.
+
+    Initialised from N(0, 1) as in PyTorch; the ``padding_idx`` row starts at 0
+    and gets no gradient.
+    """
+
+    def __init__(self, num_embeddings, embedding_dim, padding_idx=None, dtype=None):
+        super().__init__()
+        self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
+        self.padding_idx = padding_idx
+        self.weight = Parameter(creation.empty(num_embeddings, embedding_dim, dtype=dtype))
+        init.normal_(self.weight)
+        if padding_idx is not None:
+            self.weight.data[padding_idx] = 0
+
+    def forward(self, indices):
+        return embedding(indices, self.weight, self.padding_idx)
+
+    def extra_repr(self):
+        return f"{self.num_embeddings}, {self.embedding_dim}" + (
+            "" if self.padding_idx is None else f", padding_idx={self.padding_idx}")
 
 
 _ACTIVATIONS = {"relu": ReLU, "tanh": Tanh, "sigmoid": Sigmoid, "gelu": GELU,

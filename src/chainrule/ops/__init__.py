@@ -5,10 +5,11 @@ Each module lists its ops in ``METHODS``, the names they take on ``Tensor``
 forms (``chainrule.exp(x)``) are the same functions.
 """
 
-from chainrule.ops import (arithmetic, conversion, elementwise, indexing, inplace, joining, nn,
-                           reduction, shape)
+from chainrule.ops import (arithmetic, conversion, convolution, elementwise, indexing, inplace,
+                           joining, linear, loss, nn, reduction, shape)
 
-MODULES = (arithmetic, conversion, elementwise, indexing, inplace, joining, nn, reduction, shape)
+MODULES = (arithmetic, conversion, convolution, elementwise, indexing, inplace, joining, linear,
+           loss, nn, reduction, shape)
 
 
 def bind_methods(tensor_class):

@@ -1,0 +1,126 @@
+"""Normalisation layers: BatchNorm1d, BatchNorm2d, LayerNorm.
+
+Each normalises to zero mean and unit variance, ``(x - mean) / sqrt(var + eps)``,
+then scales and shifts by learned ``weight`` and ``bias``; they differ in the
+dimensions the statistics are taken over. Composed of primitives, so the
+backward (including the gradient through the batch statistics) comes from
+those ops.
+"""
+
+import numpy as np
+
+from chainrule import creation
+from chainrule.autograd.grad_mode import no_grad
+from chainrule.nn.module import Module
+from chainrule.nn.parameter import Parameter
+from chainrule.ops.elementwise import sqrt
+from chainrule.ops.reduction import mean, var
+
+__all__ = ["BatchNorm1d", "BatchNorm2d", "LayerNorm"]
+
+
+class _BatchNorm(Module):
+    """Statistics per channel over the batch (and positions); running averages for eval.
+
+    In training the batch's mean and biased variance normalise, and the
+    running estimates move by ``momentum`` towards the batch's mean and
+    unbiased variance, as in PyTorch; in eval the running estimates are used.
+    """
+
+    expected_ndim = ()
+
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True,
+                 track_running_stats=True):
+        super().__init__()
+        if not isinstance(num_features, int) or num_features < 1:
+            raise ValueError(f"{type(self).__name__}: num_features must be a positive int, "
+                             f"got {num_features!r}")
+        self.num_features, self.eps, self.momentum = num_features, eps, momentum
+        self.affine, self.track_running_stats = affine, track_running_stats
+        if affine:
+            self.weight = Parameter(creation.ones(num_features))
+            self.bias = Parameter(creation.zeros(num_features))
+        if track_running_stats:
+            self.register_buffer("running_mean", creation.zeros(num_features))
+            self.register_buffer("running_var", creation.ones(num_features))
+            self.register_buffer("num_batches_tracked", creation.zeros(1, dtype=np.int64)[0])
+
+    def forward(self, x):
+        name = type(self).__name__
+        if x.ndim not in self.expected_ndim or x.shape[1] != self.num_features:
+            raise ValueError(
+                f"{name}: expected input of {' or '.join(map(str, self.expected_ndim))} "
+                f"dimensions with {self.num_features} channels at dim 1, got shape {tuple(x.shape)}"
+            )
+        dims = (0,) + tuple(range(2, x.ndim))
+        channel_shape = (1, -1) + (1,) * (x.ndim - 2)
+        use_batch = self.training or not self.track_running_stats
+        if use_batch:
+            count = x.data.size // self.num_features
+            if count <= 1:
+                raise ValueError(f"{name}: expected more than 1 value per channel when training, "
+                                 f"got input of shape {tuple(x.shape)}")
+            batch_mean = mean(x, dim=dims, keepdim=True)
+            batch_var = var(x, dim=dims, correction=0, keepdim=True)
+            if self.training and self.track_running_stats:
+                with no_grad():
+                    m = self.momentum
+                    self.running_mean.data[...] = ((1 - m) * self.running_mean.data
+                                                   + m * batch_mean.data.reshape(-1))
+                    self.running_var.data[...] = ((1 - m) * self.running_var.data
+                                                  + m * batch_var.data.reshape(-1) * count / (count - 1))
+                    self.num_batches_tracked.data[...] += 1
+            centred, variance = x - batch_mean, batch_var
+        else:
+            centred = x - self.running_mean.reshape(channel_shape)
+            variance = self.running_var.reshape(channel_shape)
+        out = centred / sqrt(variance + self.eps)
+        if self.affine:
+            out = out * self.weight.reshape(channel_shape) + self.bias.reshape(channel_shape)
+        return out
+
+    def extra_repr(self):
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
+                f"affine={self.affine}, track_running_stats={self.track_running_stats}")
+
+
+class BatchNorm1d(_BatchNorm):
+    """Batch norm of (N, C) or (N, C, L) inputs, per channel C."""
+
+    expected_ndim = (2, 3)
+
+
+class BatchNorm2d(_BatchNorm):
+    """Batch norm of (N, C, H, W) images, per channel C."""
+
+    expected_ndim = (4,)
+
+
+class LayerNorm(Module):
+    """Normalise each sample over its last dimensions ``normalized_shape``."""
+
+    def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True):
+        super().__init__()
+        if isinstance(normalized_shape, int):
+            normalized_shape = (normalized_shape,)
+        self.normalized_shape, self.eps = tuple(normalized_shape), eps
+        self.elementwise_affine = elementwise_affine
+        if elementwise_affine:
+            self.weight = Parameter(creation.ones(*self.normalized_shape))
+            self.bias = Parameter(creation.zeros(*self.normalized_shape))
+
+    def forward(self, x):
+        k = len(self.normalized_shape)
+        if tuple(x.shape[-k:]) != self.normalized_shape:
+            raise ValueError(f"LayerNorm: expected input ending in shape {self.normalized_shape}, "
+                             f"got {tuple(x.shape)}")
+        dims = tuple(range(x.ndim - k, x.ndim))
+        centred = x - mean(x, dim=dims, keepdim=True)
+        out = centred / sqrt(var(x, dim=dims, correction=0, keepdim=True) + self.eps)
+        if self.elementwise_affine:
+            out = out * self.weight + self.bias
+        return out
+
+    def extra_repr(self):
+        return (f"{self.normalized_shape}, eps={self.eps}, "
+                f"elementwise_affine={self.elementwise_affine}")
