@@ -1,23 +1,139 @@
-"""The ``chainrule`` command."""
+"""The ``chainrule`` command: ``demo``, ``train``, ``eval``.
+
+Bad arguments are one clear line on stderr and exit code 2, never a traceback.
+"""
 
 import argparse
+import os
 import sys
+
+__all__ = ["main"]
+
+
+class UsageError(Exception):
+    """A problem with what the user asked for: reported in one line, exit code 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        raise UsageError(message)
+
+
+def _positive_int_list(text):
+    try:
+        sizes = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected sizes like 256,256, got {text!r}") from None
+    if not sizes:
+        raise argparse.ArgumentTypeError("give at least one hidden size, e.g. 256,256")
+    return sizes
+
+
+def build_parser():
+    parser = _Parser(prog="chainrule", description="chainrule: the chain rule, made real")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    demo = commands.add_parser("demo", help="the tutorial's examples, XOR on the scalar engine, "
+                                            "then an MLP on digits with the tensor engine")
+    demo.add_argument("--out", default="demo-output", help="folder for loss.png and the checkpoint")
+    demo.add_argument("--epochs", type=int, default=None, help="digits epochs (default: 30)")
+    demo.add_argument("--no-progress", action="store_true", help="print a line per epoch instead")
+
+    train = commands.add_parser("train", help="train a model; writes a checkpoint and loss.png")
+    train.add_argument("--data", default="digits", help="digits, moons, spirals, circles or xor")
+    train.add_argument("--model", default="mlp", help="mlp or cnn (cnn: digits only)")
+    train.add_argument("--hidden", type=_positive_int_list, default=None,
+                       help="hidden layer sizes, e.g. 256,256")
+    train.add_argument("--epochs", type=int, default=None)
+    train.add_argument("--batch-size", type=int, default=None)
+    train.add_argument("--lr", type=float, default=None)
+    train.add_argument("--optimizer", default="adam", help="sgd, adam or adamw")
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--out", default=None, help="output folder (default: runs/DATA-MODEL)")
+    train.add_argument("--resume", metavar="DIR", default=None,
+                       help="continue the run saved in DIR, up to --epochs")
+    train.add_argument("--no-progress", action="store_true")
+
+    evaluate = commands.add_parser("eval", help="print the test metrics of a checkpoint")
+    evaluate.add_argument("--checkpoint", required=True, help="a run folder or checkpoint file")
+    return parser
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="chainrule", description="chainrule: the chain rule, made real")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    commands.add_parser("demo", help="the tutorial's examples, then XOR on the scalar engine")
-    args = parser.parse_args(argv)
-    if args.command is None:
-        parser.print_help()
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        if args.command is None:
+            parser.print_help()
+            return 2
+        return COMMANDS[args.command](args)
+    except UsageError as error:
+        print(f"chainrule: error: {error}", file=sys.stderr)
         return 2
-    if args.command == "demo":
-        from chainrule import demo
+    except KeyboardInterrupt:
+        print("chainrule: interrupted", file=sys.stderr)
+        return 130
 
-        demo.run()
+
+def run_demo(args):
+    from chainrule import demo
+
+    demo.run(out=args.out, epochs=args.epochs, progress=not args.no_progress)
     return 0
 
+
+def run_train(args):
+    from chainrule import training
+
+    try:
+        if args.resume:
+            checkpoint = _checkpoint(args.resume)
+            config = training.config_from_checkpoint(checkpoint)
+            config.out = args.resume
+            if args.epochs is not None:
+                config.epochs = args.epochs
+        else:
+            config = training.TrainConfig(
+                data=args.data, model=args.model, hidden=args.hidden, epochs=args.epochs,
+                batch_size=args.batch_size, lr=args.lr, optimizer=args.optimizer, seed=args.seed,
+                out=args.out)
+        config.check()
+    except (ValueError, FileNotFoundError) as error:
+        raise UsageError(str(error)) from None
+    print(f"training {config.model} on {config.data}: hidden {config.hidden}, {config.epochs} "
+          f"epochs, batch {config.batch_size}, {config.optimizer} lr {config.lr}, seed {config.seed}")
+    model, history = training.train(config, progress=not args.no_progress,
+                                    resume=bool(args.resume))
+    print(training.summary_table(history))
+    plot = training.plot_history(history, os.path.join(config.out, "loss.png"),
+                                 f"{config.model} on {config.data}")
+    print(f"checkpoint: {os.path.join(config.out, training.CHECKPOINT)}\nplot: {plot}")
+    return 0
+
+
+def run_eval(args):
+    from chainrule import training
+
+    try:
+        checkpoint = _checkpoint(args.checkpoint)
+    except FileNotFoundError as error:
+        raise UsageError(str(error)) from None
+    loss, accuracy = training.evaluate_checkpoint(checkpoint)
+    config = training.config_from_checkpoint(checkpoint)
+    print(f"{config.model} on {config.data} test set: loss {loss:.4f}, accuracy {accuracy:.4f}")
+    return 0
+
+
+def _checkpoint(path):
+    from chainrule import training
+
+    try:
+        return training.load_checkpoint(path)
+    except ValueError as error:  # truncated, corrupted or not a chainrule checkpoint
+        raise UsageError(str(error)) from None
+
+
+COMMANDS = {"demo": run_demo, "train": run_train, "eval": run_eval}
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -1,5 +1,7 @@
-"""``chainrule demo``: the tutorial's examples, then XOR on the scalar engine."""
+"""``chainrule demo``: the tutorial's examples, XOR on the scalar engine, then an MLP
+trained on the digits with the tensor engine."""
 
+import os
 import random
 
 from chainrule.scalar import MLP, Value
@@ -53,7 +55,23 @@ def train_xor(steps=1000, learning_rate=0.1, seed=0, print=print):
     return predictions
 
 
-def run(print=print):
+def train_digits(out, epochs=None, progress=True, print=print):
+    """The tensor engine on real data: an MLP on 8x8 digits, with a loss plot."""
+    from chainrule import training
+
+    config = training.TrainConfig(data="digits", model="mlp", epochs=epochs, out=out)
+    print(f"MLP 64-{'-'.join(map(str, config.hidden))}-10, Adam lr {config.lr}, "
+          f"batch {config.batch_size}, {config.epochs} epochs")
+    model, history = training.train(config, progress=progress, print=print)
+    print(training.summary_table(history))
+    plot = training.plot_history(history, os.path.join(out, "loss.png"), "MLP on digits")
+    accuracy = history["test_accuracy"][-1]
+    print(f"test accuracy: {accuracy:.4f}  ({round(accuracy * 360)} of 360 test images)")
+    print(f"wrote {plot} and {os.path.join(out, training.CHECKPOINT)}")
+    return history
+
+
+def run(out="demo-output", epochs=None, progress=True, print=print):
     print("== The tutorial's examples ==")
     seed_examples(print=print)
     print()
@@ -62,4 +80,7 @@ def run(print=print):
     solved = all(abs(p - t) < 0.1 for p, t in zip(predictions, [0, 1, 1, 0]))
     print("XOR learned: every prediction within 0.1 of its target" if solved
           else "XOR not learned on this seed")
-    return predictions
+    print()
+    print("== Digits with the tensor engine ==")
+    history = train_digits(out, epochs=epochs, progress=progress, print=print)
+    return predictions, history

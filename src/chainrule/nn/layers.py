@@ -15,7 +15,7 @@ from chainrule.ops.elementwise import gelu, leaky_relu, relu, sigmoid, tanh
 from chainrule.ops.linear import linear
 from chainrule.ops.nn import dropout, embedding, log_softmax, softmax
 
-__all__ = ["Linear", "Identity", "Flatten", "ReLU", "Tanh", "Sigmoid", "GELU", "LeakyReLU",
+__all__ = ["Linear", "Identity", "Flatten", "Unflatten", "ReLU", "Tanh", "Sigmoid", "GELU", "LeakyReLU",
            "Softmax", "LogSoftmax", "Dropout", "Embedding", "MLP"]
 
 
@@ -71,6 +71,21 @@ class Flatten(Module):
 
     def extra_repr(self):
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+class Unflatten(Module):
+    """Split dimension ``dim`` into ``sizes``: (N, 64) -> (N, 1, 8, 8) for Unflatten(1, (1, 8, 8))."""
+
+    def __init__(self, dim, sizes):
+        super().__init__()
+        self.dim, self.sizes = dim, tuple(sizes)
+
+    def forward(self, x):
+        d = self.dim % x.ndim
+        return x.reshape(tuple(x.shape[:d]) + self.sizes + tuple(x.shape[d + 1:]))
+
+    def extra_repr(self):
+        return f"dim={self.dim}, unflattened_size={self.sizes}"
 
 
 class ReLU(Module):

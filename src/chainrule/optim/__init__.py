@@ -1,0 +1,23 @@
+"""Optimizers and learning-rate schedules, as ``torch.optim``.
+
+    >>> import chainrule as cr
+    >>> from chainrule.optim import SGD
+    >>> w = cr.tensor([3.0], requires_grad=True)
+    >>> optimizer = SGD([w], lr=0.25)
+    >>> for _ in range(20):
+    ...     optimizer.zero_grad()
+    ...     loss = (w * w).sum()
+    ...     loss.backward()
+    ...     optimizer.step()
+    >>> round(w.item(), 6)  # each step halves w
+    3e-06
+"""
+
+from chainrule.optim import lr_scheduler
+from chainrule.optim.adagrad import Adagrad
+from chainrule.optim.adam import Adam, AdamW
+from chainrule.optim.optimizer import Optimizer
+from chainrule.optim.rmsprop import RMSprop
+from chainrule.optim.sgd import SGD
+
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "lr_scheduler"]

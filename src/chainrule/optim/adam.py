@@ -1,0 +1,91 @@
+"""Adam, and AdamW (Adam with decoupled weight decay)."""
+
+import numpy as np
+
+from chainrule.optim.optimizer import Optimizer, at_least_zero, betas_in_unit_interval, lerp_
+
+__all__ = ["Adam", "AdamW"]
+
+
+class Adam(Optimizer):
+    r"""Adam (Kingma & Ba, 2014), as ``torch.optim.Adam``.
+
+    For gradient g_t of parameter theta at step t (negated when ``maximize``)::
+
+        g_t <- g_t + wd * theta_{t-1}    (decoupled: theta_{t-1} <- theta_{t-1} * (1 - lr * wd))
+        m_t  = beta1 * m_{t-1} + (1 - beta1) * g_t
+        v_t  = beta2 * v_{t-1} + (1 - beta2) * g_t**2
+        v_t' = max(v'_{t-1}, v_t)  if amsgrad  else  v_t
+        theta_t = theta_{t-1} - lr / (1 - beta1**t) * m_t / (sqrt(v_t') / sqrt(1 - beta2**t) + eps)
+
+    ``decoupled_weight_decay=True`` is AdamW.
+
+    >>> import chainrule as cr
+    >>> w = cr.tensor([1.0, -2.0], requires_grad=True)
+    >>> optimizer = Adam([w], lr=0.1)
+    >>> (w * w).sum().backward()
+    >>> optimizer.step()  # Adam's first step moves each weight by about lr
+    >>> [round(v, 4) for v in w.tolist()]
+    [0.9, -1.9]
+    """
+
+    _array_state = ("exp_avg", "exp_avg_sq", "max_exp_avg_sq")
+    _number_state = ("step",)
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
+                 amsgrad=False, maximize=False, decoupled_weight_decay=False):
+        defaults = {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay,
+                    "amsgrad": amsgrad, "maximize": maximize,
+                    "decoupled_weight_decay": decoupled_weight_decay}
+        super().__init__(params, defaults)
+
+    def _problems(self, settings):
+        return (at_least_zero(settings, "lr", "eps", "weight_decay")
+                + betas_in_unit_interval(settings))
+
+    def _update(self, param, grad, group, state):
+        lr, weight_decay, (beta1, beta2) = group["lr"], group["weight_decay"], group["betas"]
+        if not state:
+            state.update(step=0, exp_avg=np.zeros_like(param), exp_avg_sq=np.zeros_like(param))
+        if group["amsgrad"] and "max_exp_avg_sq" not in state:
+            state["max_exp_avg_sq"] = np.zeros_like(param)
+        exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+        state["step"] += 1
+        step = state["step"]
+
+        if group["maximize"]:
+            grad = -grad
+        if weight_decay != 0:
+            if group["decoupled_weight_decay"]:
+                param *= 1 - lr * weight_decay
+            else:
+                grad = grad + weight_decay * param
+
+        lerp_(exp_avg, grad, 1 - beta1)
+        exp_avg_sq *= beta2
+        exp_avg_sq += (1 - beta2) * grad * grad
+
+        step_size = lr / (1 - beta1**step)
+        bias_correction2_sqrt = (1 - beta2**step) ** 0.5
+        second_moment = exp_avg_sq
+        if group["amsgrad"]:
+            second_moment = np.maximum(state["max_exp_avg_sq"], exp_avg_sq,
+                                       out=state["max_exp_avg_sq"])
+        denominator = np.sqrt(second_moment) / bias_correction2_sqrt + group["eps"]
+        param += -step_size * (exp_avg / denominator)
+
+
+class AdamW(Adam):
+    r"""AdamW (Loshchilov & Hutter, 2017), as ``torch.optim.AdamW``: Adam with decoupled decay.
+
+    The weight decay shrinks the parameter directly, outside the moments::
+
+        theta_{t-1} <- theta_{t-1} * (1 - lr * wd)
+        m_t, v_t, v_t' as in Adam, from the raw gradient g_t
+        theta_t = theta_{t-1} - lr / (1 - beta1**t) * m_t / (sqrt(v_t') / sqrt(1 - beta2**t) + eps)
+    """
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2,
+                 amsgrad=False, maximize=False):
+        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
+                         amsgrad=amsgrad, maximize=maximize, decoupled_weight_decay=True)
