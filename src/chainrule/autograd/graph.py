@@ -12,7 +12,34 @@ they differ only in what a node is, how to find its inputs, and how a node
 turns its output gradient into gradients for its inputs.
 """
 
-__all__ = ["topological_order", "backpropagate"]
+import threading
+from contextlib import contextmanager
+
+__all__ = ["topological_order", "backpropagate", "observe_backward"]
+
+
+class _Observers(threading.local):
+    def __init__(self):
+        self.active = []
+
+
+_observers = _Observers()
+
+
+@contextmanager
+def observe_backward(callback):
+    """Call ``callback(node, grad, inputs, input_grads)`` after each chain-rule step.
+
+    ``grad`` is the node's whole gradient, ``inputs`` its inputs and
+    ``input_grads`` what the step passes to each (before it is added up).
+    The backward trace and the gradient tools watch the one engine this way;
+    with no observer the cost is one list test per node.
+    """
+    _observers.active.append(callback)
+    try:
+        yield callback
+    finally:
+        _observers.active.remove(callback)
 
 
 def topological_order(root, inputs_of):
@@ -71,6 +98,7 @@ def backpropagate(root, root_grad, inputs_of, chain_rule, receive, targets=None)
             if node in targets or any(child in on_path for child in inputs_of(node)):
                 on_path.add(node)
     pending = {root: root_grad}
+    observers = _observers.active
     for node in reversed(order):
         grad = pending.pop(node, None)
         if grad is None:  # reachable only through edges that carry no gradient
@@ -79,7 +107,11 @@ def backpropagate(root, root_grad, inputs_of, chain_rule, receive, targets=None)
         children = inputs_of(node)
         if on_path is not None and not any(child in on_path for child in children):
             continue
-        for child, child_grad in zip(children, chain_rule(node, grad)):
+        child_grads = chain_rule(node, grad)
+        if observers:
+            for observer in observers:
+                observer(node, grad, children, child_grads)
+        for child, child_grad in zip(children, child_grads):
             if child_grad is None or child is None or (on_path is not None and child not in on_path):
                 continue
             if child in pending:
