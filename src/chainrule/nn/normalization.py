@@ -30,7 +30,7 @@ class _BatchNorm(Module):
     expected_ndim = ()
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True,
-                 track_running_stats=True):
+                 track_running_stats=True, dtype=None):
         super().__init__()
         if not isinstance(num_features, int) or num_features < 1:
             raise ValueError(f"{type(self).__name__}: num_features must be a positive int, "
@@ -38,11 +38,11 @@ class _BatchNorm(Module):
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
         if affine:
-            self.weight = Parameter(creation.ones(num_features))
-            self.bias = Parameter(creation.zeros(num_features))
+            self.weight = Parameter(creation.ones(num_features, dtype=dtype))
+            self.bias = Parameter(creation.zeros(num_features, dtype=dtype))
         if track_running_stats:
-            self.register_buffer("running_mean", creation.zeros(num_features))
-            self.register_buffer("running_var", creation.ones(num_features))
+            self.register_buffer("running_mean", creation.zeros(num_features, dtype=dtype))
+            self.register_buffer("running_var", creation.ones(num_features, dtype=dtype))
             self.register_buffer("num_batches_tracked", creation.zeros(1, dtype=np.int64)[0])
 
     def forward(self, x):
@@ -99,15 +99,15 @@ class BatchNorm2d(_BatchNorm):
 class LayerNorm(Module):
     """Normalise each sample over its last dimensions ``normalized_shape``."""
 
-    def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True):
+    def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, dtype=None):
         super().__init__()
         if isinstance(normalized_shape, int):
             normalized_shape = (normalized_shape,)
         self.normalized_shape, self.eps = tuple(normalized_shape), eps
         self.elementwise_affine = elementwise_affine
         if elementwise_affine:
-            self.weight = Parameter(creation.ones(*self.normalized_shape))
-            self.bias = Parameter(creation.zeros(*self.normalized_shape))
+            self.weight = Parameter(creation.ones(*self.normalized_shape, dtype=dtype))
+            self.bias = Parameter(creation.zeros(*self.normalized_shape, dtype=dtype))
 
     def forward(self, x):
         k = len(self.normalized_shape)
