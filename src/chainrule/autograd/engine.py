@@ -32,7 +32,8 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False):
     taken = {_base_id(seed.data) for seed in seeds}  # arrays that must not become a .grad as is
 
     def receive(node, grad):
-        grad = _run_hooks(node._hooks, grad)
+        if node._hooks:
+            grad = _run_hooks(node._hooks, grad)
         if isinstance(node, Tensor):
             _accumulate(node, grad, taken)
         elif node._retained is not None and node._retained() is not None:
@@ -65,7 +66,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     captured = {}
 
     def receive(node, grad):
-        grad = _run_hooks(node._hooks, grad)
+        if node._hooks:
+            grad = _run_hooks(node._hooks, grad)
         if node in wanted:
             captured[node] = grad
         return grad

@@ -71,29 +71,22 @@ class Function:
     @classmethod
     def apply(cls, *args, **params):
         ctx = cls()
+        needs = None
         if _mode.enabled:
             for a in args:
                 if isinstance(a, Tensor) and a.requires_grad:
                     ctx._recording = True
+                    needs = [isinstance(a, Tensor) and a.requires_grad for a in args]
                     break
         data = cls.forward(ctx, *args, **params)
         if type(data) is not np.ndarray:
             data = np.asarray(data)
-        if not ctx._recording:
+        if needs is None:
             return Tensor._make(data, False, None)
-        needs, next_nodes, input_meta = [], [], []
-        for a in args:
-            if isinstance(a, Tensor) and a.requires_grad:
-                needs.append(True)
-                next_nodes.append(a.grad_fn or a)
-                input_meta.append((a.data.shape, a.data.dtype))
-            else:
-                needs.append(False)
-                next_nodes.append(None)
-                input_meta.append(None)
         ctx.needs_input_grad = tuple(needs)
-        ctx.next_nodes = tuple(next_nodes)
-        ctx._input_meta = input_meta
+        ctx.next_nodes = tuple((a.grad_fn or a) if need else None for a, need in zip(args, needs))
+        ctx._input_meta = [(a.data.shape, a.data.dtype) if need else None
+                           for a, need in zip(args, needs)]
         if _anomaly_state.enabled:
             ctx._creation_site = creation_site()
         out = Tensor._make(data, True, ctx)

@@ -101,6 +101,8 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} has no forward(); define one")
 
     def __call__(self, *args, **kwargs):
+        if not (self._forward_pre_hooks or self._forward_hooks or self._backward_hooks):
+            return self.forward(*args, **kwargs)  # the common case, kept cheap
         for hook in list(self._forward_pre_hooks):
             replaced = hook(self, args)
             if replaced is not None:

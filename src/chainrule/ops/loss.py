@@ -34,7 +34,10 @@ class CrossEntropy(Function):
         q = target_distribution
         row_losses = log_normalizer[:, 0] * q.sum(axis=1) - (q * shifted).sum(axis=1)
         ctx.save_for_backward(logits)
-        ctx.q, ctx.row_weights, ctx.reduction = q, row_weights, reduction
+        ctx.reduction = reduction
+        # d/dz = softmax(z) * scale - target_part, both (N, .) constants of this batch
+        ctx.scale = (row_weights * q.sum(axis=1)).astype(z.dtype)[:, None]
+        ctx.target_part = (q * row_weights[:, None]).astype(z.dtype)
         if reduction == "none":
             return (row_losses * row_weights).astype(z.dtype, copy=False)
         return np.asarray((row_losses * row_weights).sum(), dtype=z.dtype)
@@ -44,11 +47,8 @@ class CrossEntropy(Function):
         from chainrule.ops.nn import softmax  # nn ops build on this module's neighbours
 
         (logits,) = ctx.saved_tensors
-        q = ctx.q.astype(logits.dtype, copy=False)
-        weights = ctx.row_weights.astype(logits.dtype, copy=False).reshape(-1, 1)
         grad = grad.reshape(-1, 1) if ctx.reduction == "none" else grad
-        d_logits = softmax(logits, dim=1) * q.sum(axis=1, keepdims=True) - q
-        return d_logits * (grad * weights), None, None, None
+        return (softmax(logits, dim=1) * ctx.scale - ctx.target_part) * grad, None, None, None
 
 
 def cross_entropy(input, target, reduction="mean", ignore_index=-100, label_smoothing=0.0):
