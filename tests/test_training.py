@@ -104,3 +104,13 @@ def test_demo_end_to_end(tmp_path):
     assert accuracy > 0.9
     assert os.path.getsize(tmp_path / "loss.png") > 10_000
     assert (tmp_path / "checkpoint.npz").exists()
+
+
+def test_command_line_train_doctor_prints_the_gradient_report(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["train", "--data", "moons", "--epochs", "5", "--out", str(out), "--no-progress",
+                 "--doctor"]) == 0
+    text = capsys.readouterr().out
+    assert "gradient report for MLP (6 parameters, input to output)" in text
+    assert "update/|w|: the exact step Adam.step() would take" in text
+    assert "doctor plot:" in text and (out / "doctor.png").stat().st_size > 10_000

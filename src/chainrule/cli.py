@@ -53,6 +53,9 @@ def build_parser():
     train.add_argument("--resume", metavar="DIR", default=None,
                        help="continue the run saved in DIR, up to --epochs")
     train.add_argument("--no-progress", action="store_true")
+    train.add_argument("--doctor", action="store_true",
+                       help="after training, print the gradient report on one training batch "
+                            "and write doctor.png")
 
     evaluate = commands.add_parser("eval", help="print the test metrics of a checkpoint")
     evaluate.add_argument("--checkpoint", required=True, help="a run folder or checkpoint file")
@@ -102,8 +105,13 @@ def run_train(args):
         raise UsageError(str(error)) from None
     print(f"training {config.model} on {config.data}: hidden {config.hidden}, {config.epochs} "
           f"epochs, batch {config.batch_size}, {config.optimizer} lr {config.lr}, seed {config.seed}")
+    on_end = None
+    if args.doctor:
+        from chainrule import debug
+
+        on_end = debug.train_doctor(config.out, config.batch_size)
     model, history = training.train(config, progress=not args.no_progress,
-                                    resume=bool(args.resume))
+                                    resume=bool(args.resume), on_end=on_end)
     print(training.summary_table(history))
     plot = training.plot_history(history, os.path.join(config.out, "loss.png"),
                                  f"{config.model} on {config.data}")

@@ -140,11 +140,14 @@ def evaluate(model, dataset, batch_size=512):
     return total_loss / len(dataset), correct / len(dataset)
 
 
-def train(config, progress=True, print=print, resume=False):
-    """Train per ``config``, writing the checkpoint and the plot into ``config.out``.
+def train(config, progress=True, print=print, resume=False, on_end=None):
+    """Train per ``config``, writing the checkpoint into ``config.out``.
 
-    Returns the history: per epoch the train loss and accuracy, the test loss
-    and accuracy, and the seconds the epoch took.
+    Returns the model and the history: per epoch the train loss and accuracy,
+    the test loss and accuracy, and the seconds the epoch took.
+    ``on_end(model, optimizer, train_set)``, if given, is called once the last
+    epoch is done, with the standardised training set (``chainrule train
+    --doctor`` checks the gradients there).
     """
     config.check()
     train_set, test_set = load_datasets(config.data, config.seed)
@@ -196,6 +199,8 @@ def train(config, progress=True, print=print, resume=False):
         save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
               "config": asdict(config), "history": history, "standardizer": statistics},
              os.path.join(config.out, CHECKPOINT))
+    if on_end is not None:
+        on_end(model, optimizer, train_set)
     return model, history
 
 
