@@ -10,7 +10,7 @@ Two engines on one backward pass:
 
 import numpy as _np
 
-from chainrule import autograd, data, debug, func, nn, optim
+from chainrule import autograd, data, debug, func, nn, optim, viz
 from chainrule.autograd.anomaly import detect_anomaly
 from chainrule.autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from chainrule.creation import (arange, empty, eye, full, full_like, linspace, manual_seed, ones,
@@ -37,7 +37,7 @@ int32, int64, bool_ = _np.int32, _np.int64, _np.bool_
 float, double, long = float32, float64, int64
 
 __all__ = [
-    "Value", "Tensor", "tensor", "from_numpy", "autograd", "func", "nn", "optim", "data", "debug",
+    "Value", "Tensor", "tensor", "from_numpy", "autograd", "func", "nn", "optim", "data", "debug", "viz",
     "save", "load", "softmax", "log_softmax",
     "cat", "stack", "split", "chunk", "gather", "index_select",
     "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "detect_anomaly",

@@ -1,4 +1,4 @@
-"""The ``chainrule`` command: ``demo``, ``train``, ``eval``.
+"""The ``chainrule`` command: ``demo``, ``train``, ``eval``, ``graph``.
 
 Bad arguments are one clear line on stderr and exit code 2, never a traceback.
 """
@@ -56,6 +56,15 @@ def build_parser():
     train.add_argument("--doctor", action="store_true",
                        help="after training, print the gradient report on one training batch "
                             "and write doctor.png")
+
+    graph = commands.add_parser("graph", help="draw a computation graph: the digits MLP after "
+                                              "backward, or the tutorial's (x + 2) * x")
+    graph.add_argument("--out", default="graph.svg",
+                       help="file to write: .svg, .png, .pdf or .dot (default: graph.svg)")
+    graph.add_argument("--format", choices=["svg", "png", "pdf", "dot"], default=None,
+                       help="output format (default: from the suffix of --out)")
+    graph.add_argument("--scalar", action="store_true",
+                       help="draw the scalar engine's (x + 2) * x at x = 3 instead")
 
     evaluate = commands.add_parser("eval", help="print the test metrics of a checkpoint")
     evaluate.add_argument("--checkpoint", required=True, help="a run folder or checkpoint file")
@@ -132,6 +141,23 @@ def run_eval(args):
     return 0
 
 
+def run_graph(args):
+    from chainrule import viz
+
+    try:
+        viz.graph_command(args.out, scalar=args.scalar, format=args.format)
+    except ValueError as error:  # a suffix that names no format we render
+        raise UsageError(str(error)) from None
+    except RuntimeError as error:  # Graphviz's dot is missing or failed
+        print(f"chainrule: error: {error}", file=sys.stderr)
+        return 1
+    except OSError as error:
+        print(f"chainrule: error: graph: cannot write {args.out}: {error.strerror}",
+              file=sys.stderr)
+        return 1
+    return 0
+
+
 def _checkpoint(path):
     from chainrule import training
 
@@ -141,7 +167,7 @@ def _checkpoint(path):
         raise UsageError(str(error)) from None
 
 
-COMMANDS = {"demo": run_demo, "train": run_train, "eval": run_eval}
+COMMANDS = {"demo": run_demo, "train": run_train, "eval": run_eval, "graph": run_graph}
 
 if __name__ == "__main__":
     sys.exit(main())
