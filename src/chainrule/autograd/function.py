@@ -71,22 +71,29 @@ class Function:
     @classmethod
     def apply(cls, *args, **params):
         ctx = cls()
-        needs = None
         if _mode.enabled:
             for a in args:
                 if isinstance(a, Tensor) and a.requires_grad:
                     ctx._recording = True
-                    needs = [isinstance(a, Tensor) and a.requires_grad for a in args]
                     break
         data = cls.forward(ctx, *args, **params)
         if type(data) is not np.ndarray:
             data = np.asarray(data)
-        if needs is None:
+        if not ctx._recording:
             return Tensor._make(data, False, None)
+        needs, next_nodes, input_meta = [], [], []
+        for a in args:
+            if isinstance(a, Tensor) and a.requires_grad:
+                needs.append(True)
+                next_nodes.append(a.grad_fn or a)
+                input_meta.append((a.data.shape, a.data.dtype))
+            else:
+                needs.append(False)
+                next_nodes.append(None)
+                input_meta.append(None)
         ctx.needs_input_grad = tuple(needs)
-        ctx.next_nodes = tuple((a.grad_fn or a) if need else None for a, need in zip(args, needs))
-        ctx._input_meta = [(a.data.shape, a.data.dtype) if need else None
-                           for a, need in zip(args, needs)]
+        ctx.next_nodes = tuple(next_nodes)
+        ctx._input_meta = input_meta
         if _anomaly_state.enabled:
             ctx._creation_site = creation_site()
         out = Tensor._make(data, True, ctx)
@@ -185,18 +192,17 @@ class Function:
             self._saved = _FREED
             self._result = None
         checked = []
-        for position, g in enumerate(grads):
-            meta = self._input_meta[position]
+        for g, meta in zip(grads, self._input_meta):
             if g is None or meta is None:
                 checked.append(None)
                 continue
-            if not isinstance(g, Tensor):
-                g = Tensor._make(np.asarray(g), False, None)
-            shape, dtype = meta
-            if g.data.shape != shape:
-                g = self._reduce_to_input_shape(g, shape, position)
-            if g.data.dtype != dtype:
-                g = g.to(dtype)
+            if type(g) is not Tensor:
+                g = g if isinstance(g, Tensor) else Tensor._make(np.asarray(g), False, None)
+            data = g.data
+            if data.shape != meta[0]:
+                g = self._reduce_to_input_shape(g, meta[0], len(checked))
+            elif data.dtype != meta[1]:
+                g = g.to(meta[1])
             checked.append(g)
         return checked
 
@@ -207,7 +213,9 @@ class Function:
             np.broadcast_shapes(grad.data.shape, shape)
             if len(shape) > grad.ndim:
                 raise ValueError
-            return sum_to_shape(grad, shape)
+            reduced = sum_to_shape(grad, shape)
+            dtype = self._input_meta[position][1]
+            return reduced if reduced.dtype == dtype else reduced.to(dtype)
         except ValueError:
             raise RuntimeError(
                 f"{self.name}: backward returned a gradient of shape {tuple(grad.data.shape)} "
