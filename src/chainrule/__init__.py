@@ -29,6 +29,7 @@ from chainrule.ops.shape import (broadcast_to, expand, flatten, permute, reshape
 from chainrule.scalar import Value
 from chainrule.serialization import load, save
 from chainrule.tensor import Tensor, from_numpy, tensor
+from chainrule.trace import trace_backward
 
 __version__ = "0.1.0"
 
@@ -38,7 +39,7 @@ float, double, long = float32, float64, int64
 
 __all__ = [
     "Value", "Tensor", "tensor", "from_numpy", "autograd", "func", "nn", "optim", "data", "debug", "viz",
-    "save", "load", "softmax", "log_softmax",
+    "save", "load", "trace_backward", "softmax", "log_softmax",
     "cat", "stack", "split", "chunk", "gather", "index_select",
     "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "detect_anomaly",
     "zeros", "ones", "full", "empty", "arange", "linspace", "eye", "rand", "randn", "randint",
