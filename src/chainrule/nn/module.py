@@ -180,8 +180,23 @@ class Module:
                 yield (f"{module_name}.{name}" if module_name else name), param
 
     def parameters(self, recurse=True):
-        for _, param in self.named_parameters(recurse=recurse):
-            yield param
+        """Every parameter, each once: ``named_parameters`` without building the names."""
+        seen = set()
+        for module in (self._all_modules() if recurse else (self,)):
+            for param in module._parameters.values():
+                if param is not None and id(param) not in seen:
+                    seen.add(id(param))
+                    yield param
+
+    def _all_modules(self):
+        modules, stack, seen = [], [self], set()
+        while stack:
+            module = stack.pop()
+            if id(module) not in seen:
+                seen.add(id(module))
+                modules.append(module)
+                stack.extend(reversed([m for m in module._modules.values() if m is not None]))
+        return modules
 
     def named_buffers(self, prefix=""):
         for module_name, module in self.named_modules(prefix):

@@ -8,6 +8,8 @@ intermediate gradients (docs/benchmarks.md has the measurement).
 import numpy as np
 
 from chainrule.autograd.function import Function
+from chainrule.ops.arithmetic import MatMul
+from chainrule.ops.reduction import Sum
 
 __all__ = ["linear"]
 
@@ -35,12 +37,12 @@ class Linear(Function):
         x, weight = ctx.saved_tensors
         needs_x, needs_weight, needs_bias = ctx.needs_input_grad
         grad_rows = grad.reshape(-1, grad.shape[-1]) if grad.ndim != 2 else grad
-        grad_x = grad @ weight if needs_x else None
+        grad_x = MatMul.apply(grad, weight) if needs_x else None
         grad_weight = None
         if needs_weight:
             x_rows = x.reshape(-1, x.shape[-1]) if x.ndim != 2 else x
-            grad_weight = grad_rows.T @ x_rows
-        grad_bias = grad_rows.sum(0) if needs_bias else None
+            grad_weight = MatMul.apply(grad_rows.T, x_rows)
+        grad_bias = Sum.apply(grad_rows, (0,), False) if needs_bias else None
         return grad_x, grad_weight, grad_bias
 
 

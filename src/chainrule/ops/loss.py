@@ -3,8 +3,9 @@
 All but one are compositions of primitives and need no backward of their
 own. ``cross_entropy`` is fused: log-softmax and the weighted pick of the
 targets in one node, forward ``sum_c q_c (logsumexp(z) - z_c)`` for a target
-distribution q, backward ``softmax(z) * sum(q) - q``. One node instead of
-five, with no (N, C) log-probability tensor kept (docs/benchmarks.md).
+distribution q, backward ``softmax(z) * sum(q) - q``, itself one op
+(``CrossEntropyGrad``) that reuses the forward's probabilities. One node
+instead of five each way (docs/benchmarks.md has the measurement).
 """
 
 import numpy as np
@@ -30,13 +31,16 @@ class CrossEntropy(Function):
     def forward(ctx, logits, target_distribution, row_weights, reduction):
         z = logits.data
         shifted = z - z.max(axis=1, keepdims=True)
-        log_normalizer = np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+        exp = np.exp(shifted)
+        sums = exp.sum(axis=1, keepdims=True)
         q = target_distribution
-        row_losses = log_normalizer[:, 0] * q.sum(axis=1) - (q * shifted).sum(axis=1)
+        q_mass = q.sum(axis=1)
+        row_losses = np.log(sums[:, 0]) * q_mass - (q * shifted).sum(axis=1)
         ctx.save_for_backward(logits)
         ctx.reduction = reduction
-        # d/dz = softmax(z) * scale - target_part, both (N, .) constants of this batch
-        ctx.scale = (row_weights * q.sum(axis=1)).astype(z.dtype)[:, None]
+        ctx.probabilities = exp / sums
+        # d/dz = softmax(z) * scale - target_part, both constants of this batch
+        ctx.scale = (row_weights * q_mass).astype(z.dtype)[:, None]
         ctx.target_part = (q * row_weights[:, None]).astype(z.dtype)
         if reduction == "none":
             return (row_losses * row_weights).astype(z.dtype, copy=False)
@@ -44,11 +48,41 @@ class CrossEntropy(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        from chainrule.ops.nn import softmax  # nn ops build on this module's neighbours
-
         (logits,) = ctx.saved_tensors
         grad = grad.reshape(-1, 1) if ctx.reduction == "none" else grad
-        return (softmax(logits, dim=1) * ctx.scale - ctx.target_part) * grad, None, None, None
+        d_logits = CrossEntropyGrad.apply(logits, grad, ctx.probabilities, ctx.scale,
+                                          ctx.target_part)
+        return d_logits, None, None, None
+
+
+class CrossEntropyGrad(Function):
+    """G = (softmax(z) * scale - target_part) * g: cross-entropy's gradient as one op.
+
+    Its own derivatives, for gradients of gradients: with upstream U,
+    d/dz = p * (V - sum_c V p) for V = U * scale * g (the softmax Jacobian),
+    and d/dg = (p * scale - target_part) * U, summed to g's shape.
+    """
+
+    @staticmethod
+    def forward(ctx, logits, grad, probabilities, scale, target_part):
+        ctx.save_for_backward(logits, grad)
+        ctx.scale, ctx.target_part = scale, target_part
+        return (probabilities * scale - target_part) * grad.data
+
+    @staticmethod
+    def backward(ctx, upstream):
+        from chainrule.ops.nn import softmax  # nn ops build on this module's neighbours
+
+        logits, grad = ctx.saved_tensors
+        needs_logits, needs_grad = ctx.needs_input_grad[:2]
+        p = softmax(logits, dim=1)
+        d_logits = d_grad = None
+        if needs_logits:
+            v = upstream * ctx.scale * grad
+            d_logits = p * (v - (v * p).sum(1, keepdim=True))
+        if needs_grad:
+            d_grad = (p * ctx.scale - ctx.target_part) * upstream
+        return d_logits, d_grad, None, None, None
 
 
 def cross_entropy(input, target, reduction="mean", ignore_index=-100, label_smoothing=0.0):
@@ -74,20 +108,25 @@ def cross_entropy(input, target, reduction="mean", ignore_index=-100, label_smoo
             f"cross_entropy: target must be class indices of shape ({n},) or probabilities of "
             f"shape ({n}, {classes}), got shape {tuple(target.shape)} and dtype {target.dtype}"
         )
-    keep = target != ignore_index
-    out_of_range = keep & ((target < 0) | (target >= classes))
-    if out_of_range.any():
-        raise IndexError(
-            f"cross_entropy: target {target[out_of_range][0]} is out of range for {classes} "
-            f"classes (expected 0 to {classes - 1}, or ignore_index={ignore_index})"
-        )
-    q = np.full((n, classes), label_smoothing / classes)
-    rows = np.flatnonzero(keep)
+    if n and (target.min() < 0 or target.max() >= classes):  # ignored rows, or a bad index
+        keep = target != ignore_index
+        out_of_range = keep & ((target < 0) | (target >= classes))
+        if out_of_range.any():
+            raise IndexError(
+                f"cross_entropy: target {target[out_of_range][0]} is out of range for {classes} "
+                f"classes (expected 0 to {classes - 1}, or ignore_index={ignore_index})"
+            )
+        kept = int(keep.sum())
+    else:  # the common case: every row counts
+        keep, kept = None, n
+    q = np.zeros((n, classes)) if not label_smoothing else np.full((n, classes), label_smoothing / classes)
+    rows = np.arange(n) if keep is None else np.flatnonzero(keep)
     q[rows, target[rows]] += 1 - label_smoothing
-    q[~keep] = 0
-    weights = keep.astype(np.float64)
+    weights = np.ones(n) if keep is None else keep.astype(np.float64)
+    if keep is not None:
+        q[~keep] = 0
     if reduction == "mean":
-        weights /= keep.sum() if keep.any() else np.nan  # all ignored: nan, as in PyTorch
+        weights /= kept if kept else np.nan  # all ignored: nan, as in PyTorch
     return CrossEntropy.apply(input, q, weights, reduction)
 
 
