@@ -1,7 +1,5 @@
 """Convolution and pooling layers around ``chainrule.nn.functional``'s ops."""
 
-import math
-
 from chainrule import creation
 from chainrule.nn import init
 from chainrule.nn.module import Module
@@ -44,11 +42,7 @@ class Conv2d(Module):
         self.reset_parameters()
 
     def reset_parameters(self):
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in, _ = init.fan_in_and_fan_out(self.weight)
-            bound = 1 / math.sqrt(fan_in) if fan_in else 0
-            init.uniform_(self.bias, -bound, bound)
+        init.default_layer_init_(self.weight, self.bias)
 
     def forward(self, x):
         return conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation,

@@ -20,7 +20,7 @@ from chainrule.autograd.grad_mode import no_grad
 
 __all__ = ["calculate_gain", "uniform_", "normal_", "constant_", "zeros_", "ones_",
            "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_",
-           "fan_in_and_fan_out"]
+           "fan_in_and_fan_out", "default_layer_init_"]
 
 _LINEAR_GAINS = {"linear", "conv1d", "conv2d", "conv3d", "sigmoid", "conv_transpose1d",
                  "conv_transpose2d", "conv_transpose3d"}
@@ -106,3 +106,14 @@ def kaiming_uniform_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu"):
 
 def kaiming_normal_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu"):
     return normal_(tensor, 0.0, _kaiming_std(tensor, a, mode, nonlinearity))
+
+
+def default_layer_init_(weight, bias=None):
+    """PyTorch's default for ``Linear`` and ``Conv2d``: ``kaiming_uniform_`` with
+    a = sqrt(5) for the weight, which is U(-1/sqrt(fan_in), 1/sqrt(fan_in)), and
+    the same bound for the bias, so a model ported from PyTorch starts alike."""
+    kaiming_uniform_(weight, a=math.sqrt(5))
+    if bias is not None:
+        fan_in, _ = fan_in_and_fan_out(weight)
+        bound = 1 / math.sqrt(fan_in) if fan_in else 0.0
+        uniform_(bias, -bound, bound)

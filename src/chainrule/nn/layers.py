@@ -4,8 +4,6 @@ Each is a thin ``Module`` around a function of ``chainrule.nn.functional``;
 the derivatives live with those ops.
 """
 
-import math
-
 from chainrule import creation
 from chainrule.nn import init
 from chainrule.nn.containers import Sequential
@@ -41,10 +39,7 @@ class Linear(Module):
         self.reset_parameters()
 
     def reset_parameters(self):
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            bound = 1 / math.sqrt(self.in_features) if self.in_features else 0
-            init.uniform_(self.bias, -bound, bound)
+        init.default_layer_init_(self.weight, self.bias)
 
     def forward(self, x):
         return linear(x, self.weight, self.bias)
