@@ -114,3 +114,14 @@ def test_command_line_train_doctor_prints_the_gradient_report(tmp_path, capsys):
     assert "gradient report for MLP (6 parameters, input to output)" in text
     assert "update/|w|: the exact step Adam.step() would take" in text
     assert "doctor plot:" in text and (out / "doctor.png").stat().st_size > 10_000
+
+
+def test_a_missing_extra_is_one_line_naming_it(tmp_path, capsys, monkeypatch):
+    def no_matplotlib(*args, **kwargs):
+        raise ImportError('plots need matplotlib: pip install "chainrule[cli]"')
+
+    monkeypatch.setattr(training, "plot_history", no_matplotlib)
+    assert main(["train", "--data", "xor", "--epochs", "1", "--out", str(tmp_path),
+                 "--no-progress"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and 'pip install "chainrule[cli]"' in err

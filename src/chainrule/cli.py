@@ -82,6 +82,9 @@ def main(argv=None):
     except UsageError as error:
         print(f"chainrule: error: {error}", file=sys.stderr)
         return 2
+    except ImportError as error:  # an optional extra is missing; the message says which
+        print(f"chainrule: error: {error}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("chainrule: interrupted", file=sys.stderr)
         return 130
