@@ -38,7 +38,7 @@ class CrossEntropy(Function):
         row_losses = np.log(sums[:, 0]) * q_mass - (q * shifted).sum(axis=1)
         ctx.save_for_backward(logits)
         ctx.reduction = reduction
-        ctx.probabilities = exp / sums
+        ctx.probabilities = exp / sums if ctx._recording else None
         # d/dz = softmax(z) * scale - target_part, both constants of this batch
         ctx.scale = (row_weights * q_mass).astype(z.dtype)[:, None]
         ctx.target_part = (q * row_weights[:, None]).astype(z.dtype)
