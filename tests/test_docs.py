@@ -75,10 +75,9 @@ def run_python_blocks(path):
     return None
 
 
-@pytest.mark.parametrize("path", _doc_files(), ids=lambda p: str(p.relative_to(ROOT)))
+@pytest.mark.parametrize("path", [p for p in _doc_files() if python_blocks(p)],
+                         ids=lambda p: str(p.relative_to(ROOT)))
 def test_python_blocks_run(path):
-    if not python_blocks(path):
-        pytest.skip(f"{path.relative_to(ROOT)} has no ```python blocks")
     failure = run_python_blocks(path)
     if failure is not None:
         pytest.fail(failure, pytrace=False)
