@@ -96,3 +96,17 @@ def check_op(ours, theirs, arrays, differentiable=None, second_order=True, rtol=
         assert gradcheck(ours, fresh)
         if second_order:
             assert gradgradcheck(ours, fresh)
+
+
+def table_cases(ops):
+    """(name, shape-set index) for every row of an op table, to parametrize over.
+
+    A table maps an op's name to ``(ours, theirs, shape_sets, domain, options)``.
+    """
+    return [(name, i) for name, row in ops.items() for i in range(len(row[2]))]
+
+
+def check_table_row(ops, name, case):
+    """check_op for one row of an op table, on its ``case``-th shape set."""
+    ours, theirs, shape_sets, domain, options = ops[name]
+    check_op(ours, theirs, random_inputs(shape_sets[case], domain, seed=case), **options)

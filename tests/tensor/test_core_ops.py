@@ -10,7 +10,7 @@ import pytest
 import torch
 
 import chainrule as cr
-from tests.tensor.parity import check_op, random_inputs
+from tests.tensor.parity import check_table_row, table_cases
 
 
 def positive(rng, shape):
@@ -114,11 +114,9 @@ OPS = {
                   [[(3, 4), (4, 5)]], (-1, 1), {}),
 }
 
-CASES = [(name, i) for name, row in OPS.items() for i in range(len(row[2]))]
+CASES = table_cases(OPS)
 
 
 @pytest.mark.parametrize("name, case", CASES, ids=[f"{n}-{i}" for n, i in CASES])
 def test_op_matches_pytorch(name, case):
-    ours, theirs, shape_sets, domain, options = OPS[name]
-    arrays = random_inputs(shape_sets[case], domain, seed=case)
-    check_op(ours, theirs, arrays, **options)
+    check_table_row(OPS, name, case)

@@ -12,7 +12,7 @@ import torch
 
 import chainrule as cr
 from chainrule.ops import reduction
-from tests.tensor.parity import check_op, random_inputs
+from tests.tensor.parity import check_op, check_table_row, table_cases
 
 INF = np.inf
 
@@ -130,14 +130,12 @@ OPS = {
                          FORWARD_ONLY),
 }
 
-CASES = [(name, i) for name, row in OPS.items() for i in range(len(row[2]))]
+CASES = table_cases(OPS)
 
 
 @pytest.mark.parametrize("name, case", CASES, ids=[f"{n}-{i}" for n, i in CASES])
 def test_op_matches_pytorch(name, case):
-    ours, theirs, shape_sets, domain, options = OPS[name]
-    arrays = random_inputs(shape_sets[case], domain, seed=case)
-    check_op(ours, theirs, arrays, **options)
+    check_table_row(OPS, name, case)
 
 
 TIES = {"finite_differences": False}  # at a tie, max is not differentiable: compare with torch
