@@ -27,10 +27,6 @@ def check_operand(x, op):
     )
 
 
-def shape_of(x):
-    return x.data.shape if isinstance(x, Tensor) else np.shape(x)
-
-
 def broadcasting(op, fn, a, b):
     """``fn(a, b)`` on arrays, with numpy's broadcasting error made to name the op."""
     try:

@@ -158,7 +158,10 @@ class LeakyReLU(Function):
 
 
 class Where(Function):
-    """condition ? a : b;  the gradient goes to a where the condition holds, else to b."""
+    """condition ? a : b;  the gradient goes to a where the condition holds, else to b.
+
+    (Where a or b was broadcast, the engine sums its gradient back to its shape.)
+    """
 
     @staticmethod
     def forward(ctx, condition, a, b):
@@ -177,8 +180,8 @@ class Where(Function):
         _, needs_a, needs_b = ctx.needs_input_grad
         zero = grad.data.dtype.type(0)
         return (None,
-                sum_to_shape(where(ctx.condition, grad, zero), ctx.shapes[0]) if needs_a else None,
-                sum_to_shape(where(ctx.condition, zero, grad), ctx.shapes[1]) if needs_b else None)
+                where(ctx.condition, grad, zero) if needs_a else None,
+                where(ctx.condition, zero, grad) if needs_b else None)
 
 
 def exp(x):
@@ -352,5 +355,3 @@ METHODS = {
     "__and__": _logical(np.bitwise_and, "and"), "__or__": _logical(np.bitwise_or, "or"),
     "__xor__": _logical(np.bitwise_xor, "xor"), "__invert__": logical_not,
 }
-
-from chainrule.ops.shape import sum_to_shape  # noqa: E402

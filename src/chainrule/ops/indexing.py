@@ -155,11 +155,6 @@ def _last_writes(shape, index):
     return None if kept.all() else kept
 
 
-def index_put(x, index, value):
-    """A copy of ``x`` with ``value`` (a number, array or tensor) written at ``index``."""
-    return IndexPut.apply(x, _value_operand(x, value), normalize_index(index, "__setitem__"))
-
-
 def setitem(x, index, value):
     """``x[index] = value``, in place: bumps the version and moves x's history to the write."""
     index, value = normalize_index(index, "__setitem__"), _value_operand(x, value)
