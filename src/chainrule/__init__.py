@@ -10,13 +10,14 @@ Two engines on one backward pass:
 
 import numpy as _np
 
-from chainrule import autograd, data, debug, func, nn, optim, viz
+from chainrule import autograd, cuda, data, debug, func, nn, ops, optim, viz
+from chainrule.device import device
+from chainrule.registry import namespace as _namespace
 from chainrule.autograd.anomaly import detect_anomaly
 from chainrule.autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from chainrule.creation import (arange, empty, eye, full, full_like, linspace, manual_seed, ones,
                                 ones_like, rand, rand_like, randint, randn, randn_like, zeros,
                                 zeros_like)
-from chainrule.ops.arithmetic import add, div, matmul, mul, neg, pow, sub
 from chainrule.ops.indexing import gather, index_select
 from chainrule.ops.nn import log_softmax, softmax
 from chainrule.ops.joining import cat, chunk, split, stack
@@ -37,14 +38,15 @@ float16, float32, float64 = _np.float16, _np.float32, _np.float64
 int32, int64, bool_ = _np.int32, _np.int64, _np.bool_
 float, double, long = float32, float64, int64
 
-__all__ = [
+globals().update(_namespace("torch"))
+
+__all__ = sorted(_namespace("torch")) + [ "device", "cuda",
     "Value", "Tensor", "tensor", "from_numpy", "autograd", "func", "nn", "optim", "data", "debug", "viz",
     "save", "load", "trace_backward", "softmax", "log_softmax",
     "cat", "stack", "split", "chunk", "gather", "index_select",
     "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "detect_anomaly",
     "zeros", "ones", "full", "empty", "arange", "linspace", "eye", "rand", "randn", "randint",
     "zeros_like", "ones_like", "full_like", "rand_like", "randn_like", "manual_seed",
-    "add", "sub", "mul", "div", "neg", "pow", "matmul",
     "exp", "log", "sqrt", "abs", "sin", "cos", "tanh", "sigmoid", "relu", "leaky_relu", "gelu",
     "softplus", "clamp", "maximum", "minimum", "where",
     "sum", "mean", "max", "min", "amax", "amin", "argmax", "argmin", "var", "std", "logsumexp",

@@ -2,8 +2,11 @@
 
 The same chain rule as the scalar ``Value``, on n-dimensional arrays, with
 PyTorch's names and semantics: ``requires_grad``, ``grad_fn``, ``.grad``,
-``backward()``, hooks, ``no_grad()``. Ops live in ``chainrule.ops``; this file
-holds the tensor itself and binds the ops as its methods and operators.
+``backward()``, hooks, ``no_grad()``. This file holds the tensor itself: its
+fields, metadata and the in-place mechanism. Its methods and operators
+(``x.exp()``, ``x + y``) are the ops of ``chainrule.ops``, bound by their
+declarations in ``chainrule.registry``; ``tensor.pyi`` lists them for
+editors and type checkers.
 
     >>> import chainrule as cr
     >>> x = cr.tensor([1.0, 2.0, 3.0], requires_grad=True)
@@ -18,6 +21,8 @@ import weakref
 import numpy as np
 
 from chainrule.autograd.grad_mode import _mode
+from chainrule.device import backend_for, device_of
+from chainrule.utils.hooks import RemovableHandle
 
 __all__ = ["Tensor", "tensor", "from_numpy"]
 
@@ -32,26 +37,25 @@ class Tensor:
     """
 
     __slots__ = ("data", "grad", "requires_grad", "grad_fn", "_version", "_hooks", "_view_of",
-                 "__weakref__")
+                 "_output_nr", "__weakref__")
     __array_priority__ = 1000  # numpy defers to Tensor's reflected operators
     __hash__ = object.__hash__  # == is elementwise, so hash by identity
     next_nodes = ()  # as a graph node, a leaf has no inputs
+    _next_slots = None
 
-    def __init__(self, data, requires_grad=False, dtype=None):
-        array = _to_array(data, dtype)
-        self.data = array
-        self.grad = None
-        self.grad_fn = None
-        self._version = [0]
-        self._hooks = None
-        self._view_of = None
-        self.requires_grad = False
+    def __new__(cls, data=(), requires_grad=False, dtype=None, device=None):
+        t = cls._make(_to_array(data, dtype, device), False, None)
         if requires_grad:
-            self.requires_grad_(True)
+            t.requires_grad_(True)
+        return t
 
     @classmethod
-    def _make(cls, data, requires_grad, grad_fn):
-        """Wrap an ndarray without copying or checking: the fast path for ops."""
+    def _make(cls, data, requires_grad, grad_fn, output_nr=None):
+        """Wrap an array without copying or checking: the fast path for ops.
+
+        The one place a tensor's fields are set. ``output_nr`` is which
+        output of ``grad_fn`` this tensor is (for ops with several outputs).
+        """
         t = object.__new__(cls)
         t.data = data
         t.grad = None
@@ -60,6 +64,7 @@ class Tensor:
         t._version = [0]
         t._hooks = None
         t._view_of = None
+        t._output_nr = output_nr
         return t
 
     # -------------------------------------------------------------- metadata
@@ -75,6 +80,15 @@ class Tensor:
     @property
     def dtype(self):
         return self.data.dtype
+
+    @property
+    def device(self):
+        """Where the data lives: ``device(type='cpu')`` for numpy arrays."""
+        return device_of(self.data)
+
+    @property
+    def is_cuda(self):
+        return self.device.type == "cuda"
 
     @property
     def is_leaf(self):
@@ -166,7 +180,7 @@ class Tensor:
         if not self.requires_grad:
             raise RuntimeError("retain_grad: can't retain the grad of a tensor that does not require grad")
         if self.grad_fn is not None:
-            self.grad_fn._retained = weakref.ref(self)
+            self.grad_fn.retain_output(weakref.ref(self), self._output_nr)
 
     def register_hook(self, hook):
         """Call ``hook(grad)`` when this tensor's gradient is computed; a return value replaces it."""
@@ -175,23 +189,11 @@ class Tensor:
                 "register_hook: cannot register a hook on a tensor that doesn't require gradient"
             )
         if self.grad_fn is not None:
-            return self.grad_fn.register_hook(hook)
-        from chainrule.autograd.function import _RemovableHandle
-
+            return self.grad_fn.register_hook(hook, self._output_nr)
         if self._hooks is None:
             self._hooks = []
         self._hooks.append(hook)
-        return _RemovableHandle(self._hooks, hook)
-
-    def backward(self, gradient=None, retain_graph=None, create_graph=False):
-        """Add d(self)/d(leaf) to ``leaf.grad`` for every leaf that requires grad.
-
-        ``gradient`` is needed when self is not a scalar: backward then
-        computes the vector-Jacobian product ``gradient . d(self)/d(leaf)``.
-        """
-        from chainrule.autograd.engine import backward
-
-        backward(self, gradient, retain_graph=retain_graph, create_graph=create_graph)
+        return RemovableHandle(self._hooks, hook)
 
     # ---------------------------------------------------------------- repr
 
@@ -209,9 +211,11 @@ class Tensor:
     def _modify_in_place(self, op, compute):
         """Replace the data with ``compute(self)``, keeping the graph right.
 
-        Recording, the op is done out of place on a copy and this tensor's
-        history moves to the new node; a leaf that requires grad refuses.
-        The version counter tells saved tensors they are out of date.
+        Recording, the op is done out of place and this tensor's history
+        moves to the new node; a leaf that requires grad refuses. The old
+        values are copied only where a new node saved them for its backward
+        (``a.mul_(b)`` with ``b`` requiring grad keeps the old ``a``). The
+        version counter tells older saved tensors they are out of date.
         """
         recording = _mode.enabled
         if recording and self.requires_grad and self.grad_fn is None:
@@ -222,20 +226,25 @@ class Tensor:
             )
         if recording and self._view_of is not None and self._view_of.requires_grad:
             return self._modify_view_in_place(op, compute)
-        source = self
-        if recording:  # the op may save its input, which is about to be overwritten
-            source = Tensor._make(self.data.copy(), self.requires_grad, self.grad_fn)
-        result = compute(source)
+        source = Tensor._make(self.data, self.requires_grad, self.grad_fn, self._output_nr)
+        if recording:
+            result, new_nodes = _recording_new_nodes(compute, source)
+            for node in new_nodes:
+                node._keep_own_copy_of(self.data)
+        else:
+            result = compute(source)
         if result.data.shape != self.data.shape:
             raise RuntimeError(
                 f"{op}: the result has shape {tuple(result.shape)}, but the tensor changed in "
                 f"place has shape {tuple(self.shape)}; an in-place op cannot change the shape"
             )
-        self.data[...] = result.data
+        if result.data is not self.data:
+            self.data[...] = result.data
         self._version[0] += 1
         if result.requires_grad:
             self.requires_grad = True
             self.grad_fn = result.grad_fn
+            self._output_nr = result._output_nr
         return self
 
     def _modify_view_in_place(self, op, compute):
@@ -258,9 +267,22 @@ class Tensor:
         return self
 
 
-def tensor(data, dtype=None, requires_grad=False):
+def _recording_new_nodes(compute, source):
+    """``compute(source)``, and the graph nodes it recorded (``Function.apply`` lists them)."""
+    outer = _mode.new_nodes
+    _mode.new_nodes = new_nodes = []
+    try:
+        result = compute(source)
+    finally:
+        _mode.new_nodes = outer
+        if outer is not None:
+            outer.extend(new_nodes)
+    return result, new_nodes
+
+
+def tensor(data, dtype=None, device=None, requires_grad=False):
     """A new tensor holding a copy of ``data``, as ``torch.tensor``."""
-    return Tensor(data, requires_grad=requires_grad, dtype=dtype)
+    return Tensor(data, requires_grad=requires_grad, dtype=dtype, device=device)
 
 
 def from_numpy(array):
@@ -270,20 +292,21 @@ def from_numpy(array):
     return Tensor._make(array, False, None)
 
 
-def _to_array(data, dtype):
+def _to_array(data, dtype, device=None):
+    backend = backend_for(device)
     if dtype is not None:
         dtype = _as_dtype(dtype)
     if isinstance(data, Tensor):
         data = data.data
     if isinstance(data, (np.ndarray, np.generic)):  # numpy data keeps its dtype, as in PyTorch
-        return np.array(data, dtype=dtype, copy=True)
+        return backend.xp.array(data, dtype=dtype, copy=True)
     if isinstance(data, (str, bytes)) or data is None:
         raise TypeError(
             f"Tensor: expected a number, a (nested) list of numbers or an array, got "
             f"{type(data).__name__} {data!r}"
         )
     try:
-        array = np.array(data, dtype=dtype)
+        array = backend.xp.array(data, dtype=dtype)
     except (ValueError, TypeError) as error:
         raise TypeError(f"Tensor: could not make an array from {type(data).__name__}: {error}") from None
     if array.dtype == object or array.dtype.kind in "USV":
@@ -313,8 +336,3 @@ def _check_dim(dim, ndim, op):
             f"(expected to be in range of [{-rank}, {rank - 1}])"
         )
     return dim % rank
-
-
-from chainrule import ops as _ops  # noqa: E402  (the ops bind themselves below)
-
-_ops.bind_methods(Tensor)

@@ -13,12 +13,13 @@ differentiable (gradients of gradients, Hessian-vector products).
 
 from operator import attrgetter
 
-import numpy as np
-
 from chainrule.autograd.anomaly import _state as _anomaly_state
 from chainrule.autograd.anomaly import check_gradients
+from chainrule.autograd.broadcasting import sum_to_shape
 from chainrule.autograd.grad_mode import set_grad_enabled
-from chainrule.autograd.graph import backpropagate
+from chainrule.autograd.graph import OutputGrads, backpropagate
+from chainrule.device import array_module
+from chainrule.registry import register
 from chainrule.tensor import Tensor
 
 __all__ = ["backward", "grad"]
@@ -36,11 +37,24 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False):
             grad = _run_hooks(node._hooks, grad)
         if isinstance(node, Tensor):
             _accumulate(node, grad, taken)
-        elif node._retained is not None and node._retained() is not None:
-            _accumulate(node._retained(), grad, taken)
+        elif node._retained is not None:
+            for output_nr, tensor in node.retained_outputs():
+                g = grad if output_nr is None else grad.grads[output_nr]
+                if g is not None:
+                    _accumulate(tensor, g, taken)
         return grad
 
     _run(outputs, seeds, retain_graph, create_graph, receive)
+
+
+@register("Tensor", name="backward")
+def tensor_backward(self, gradient=None, retain_graph=None, create_graph=False):
+    """Add d(self)/d(leaf) to ``leaf.grad`` for every leaf that requires grad.
+
+    ``gradient`` is needed when self is not a scalar: backward then
+    computes the vector-Jacobian product ``gradient . d(self)/d(leaf)``.
+    """
+    backward(self, gradient, retain_graph=retain_graph, create_graph=create_graph)
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
@@ -76,6 +90,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     results = []
     for position, t in enumerate(inputs):
         g = captured.get(t.grad_fn or t)
+        if type(g) is OutputGrads:
+            g = g.grads[t._output_nr]
         if g is None and not allow_unused:
             raise RuntimeError(
                 f"grad: inputs[{position}] (shape {tuple(t.shape)}) was not used to compute the "
@@ -86,17 +102,20 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
 
 
 class _Outputs:
-    """The pass's starting node: its inputs are the outputs, its rule hands out their seeds."""
+    """The pass's starting node: its inputs are the outputs, its rule hands out their seeds.
+
+    It is internal to the engine: tools watching the pass never see it.
+    """
 
     _hooks = None
     _retained = None
 
     def __init__(self, outputs, seeds):
         self.next_nodes = tuple(t.grad_fn or t for t in outputs)
+        slots = tuple(None if t._output_nr is None else (t._output_nr, t.grad_fn._num_outputs)
+                      for t in outputs)
+        self._next_slots = None if all(s is None for s in slots) else slots
         self.seeds = seeds
-
-    def _backward_step(self, grad, retain_graph):
-        return self.seeds
 
 
 def _run(outputs, seeds, retain_graph, create_graph, receive, targets=None):
@@ -107,14 +126,17 @@ def _run(outputs, seeds, retain_graph, create_graph, receive, targets=None):
     def chain_rule(node, grad):
         if not node.next_nodes:  # a leaf
             return ()
-        grads = node._backward_step(grad, retain_graph)
-        if check and node is not root:
+        if node is root:
+            return root.seeds
+        grads = _checked_grads(node, node._run_backward(grad, retain_graph))
+        if check:
             check_gradients(node, grads)
         return grads
 
     root = _Outputs(outputs, seeds)
     with set_grad_enabled(create_graph):
-        backpropagate(root, True, _next_nodes, chain_rule, receive, targets)
+        backpropagate(root, True, _next_nodes, chain_rule, receive, targets,
+                      _add if create_graph else _add_unrecorded)
 
 
 def _outputs_and_seeds(tensors, grad_tensors, op):
@@ -141,7 +163,7 @@ def _outputs_and_seeds(tensors, grad_tensors, op):
                     f"has shape {tuple(out.shape)}. Pass gradient= (a tensor of that shape), or "
                     "reduce it first, e.g. out.sum().backward()"
                 )
-            seed = Tensor._make(np.ones_like(out.data), False, None)
+            seed = Tensor._make(array_module(out.data).ones_like(out.data), False, None)
         else:
             if not isinstance(seed, Tensor):
                 seed = Tensor(seed, dtype=out.dtype)
@@ -154,12 +176,74 @@ def _outputs_and_seeds(tensors, grad_tensors, op):
     return outputs, tuple(seeds)
 
 
+def _add(a, b, owned):
+    return a + b
+
+
+def _add_unrecorded(a, b, owned):
+    """Sum two gradients where no graph is recorded: a numpy add, in place into our own sums."""
+    if type(a) is OutputGrads:
+        return a + b
+    if owned:
+        a.data += b.data
+        return a
+    return Tensor._make(a.data + b.data, False, None)
+
+
+def _checked_grads(node, grads):
+    """Each gradient as a Tensor of its input's shape and dtype.
+
+    A gradient in a broadcast of the input's shape is summed back to it
+    here, the one place broadcasting is undone for every op.
+    """
+    checked = []
+    for position, (g, meta) in enumerate(zip(grads, node._input_meta)):
+        if g is None or meta is None:
+            checked.append(None)
+            continue
+        if not isinstance(g, Tensor):
+            g = Tensor._make(array_module(g).asarray(g), False, None)
+        shape, dtype = meta
+        if g.data.shape != shape:
+            g = _reduce_to_shape(node, g, shape, position)
+        if g.data.dtype != dtype:
+            g = g.to(dtype)
+        checked.append(g)
+    return checked
+
+
+def _reduce_to_shape(node, grad, shape, position):
+    got = grad.data.shape
+    if len(shape) > len(got) or any(n != m and n != 1 for n, m in zip(shape[::-1], got[::-1])):
+        raise RuntimeError(
+            f"{node.name}: backward returned a gradient of shape {tuple(got)} for input "
+            f"{position}, which has shape {tuple(shape)}; the shapes must match (or the gradient "
+            "be a broadcast of the input's shape)"
+        )
+    return sum_to_shape(grad, shape)
+
+
 def _run_hooks(hooks, grad):
-    if hooks:
-        for hook in list(hooks):
-            replaced = hook(grad)
-            if replaced is not None:
-                grad = replaced
+    """Run tensor hooks; a hook may replace the gradient by returning a new one.
+
+    For a node with several outputs, hooks are ``(output_nr, hook)`` pairs,
+    each seeing the gradient of its own output.
+    """
+    several = type(grad) is OutputGrads
+    if several:
+        grad = OutputGrads(list(grad.grads))
+    for hook in list(hooks):
+        if several:
+            output_nr, hook = hook
+            g = grad.grads[output_nr]
+            if g is not None:
+                replaced = hook(g)
+                if replaced is not None:
+                    grad.grads[output_nr] = replaced
+            continue
+        replaced = hook(grad)
+        if replaced is not None:
+            grad = replaced
     return grad
 
 

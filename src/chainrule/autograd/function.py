@@ -4,21 +4,24 @@ Every differentiable op in chainrule, built in or yours, is a ``Function``
 subclass with two static methods:
 
 - ``forward(ctx, *args, **params)`` computes the result from the inputs'
-  numpy arrays (``x.data``) and returns a numpy array. It saves what the
-  backward will need: input tensors with ``ctx.save_for_backward(x, ...)``,
-  the result with ``return ctx.save_result(out)``, anything else as
-  attributes of ``ctx``.
-- ``backward(ctx, grad)`` gets the gradient of the final output with respect
-  to this op's result and returns one gradient per positional input of
-  ``forward`` (``None`` for inputs that are not tensors or need none). It is
-  written with ``Tensor`` ops, so that it can itself be differentiated:
-  that is what makes gradients of gradients work.
+  arrays (``x.data``) and returns an array, or a tuple of arrays for an op
+  with several outputs (``max`` along a dim gives values and indices). It
+  saves what the backward will need: input tensors with
+  ``ctx.save_for_backward(x, ...)``, the result with
+  ``return ctx.save_result(out)``, anything else as attributes of ``ctx``.
+- ``backward(ctx, *grads)`` gets one gradient per output (``None`` for an
+  output that received none) and returns one gradient per positional input
+  of ``forward`` (``None`` for inputs that are not tensors or need none).
+  It is written with ``Tensor`` ops, so that it can itself be
+  differentiated: that is what makes gradients of gradients work.
 
 ``Function.apply(*args, **params)`` runs the op. When recording, the ``ctx``
 becomes the result's ``grad_fn``, the node of the graph that ``backward()``
-walks.
+walks. Outputs of an integer or bool dtype never require grad.
 
-    >>> import numpy as np
+The first line of an op's docstring states its math, ``f(x);  d/dx = ...``:
+tools show it as the op's derivative rule (``node.rule``).
+
     >>> import chainrule as cr
     >>> class Cube(cr.autograd.Function):
     ...     '''x**3;  d/dx = 3 x**2.'''
@@ -36,9 +39,13 @@ walks.
     tensor(12., dtype=float32)
 """
 
-import numpy as np
-
+from chainrule.autograd.anomaly import _state as _anomaly_state
+from chainrule.autograd.anomaly import creation_site
 from chainrule.autograd.grad_mode import _mode
+from chainrule.autograd.graph import OutputGrads
+from chainrule.device import array_module
+from chainrule.tensor import Tensor
+from chainrule.utils.hooks import RemovableHandle
 
 __all__ = ["Function"]
 
@@ -46,16 +53,26 @@ _FREED = object()
 
 
 class Function:
-    """Base class of every op; an instance is both the op's ``ctx`` and its graph node."""
+    """Base class of every op; an instance is both the op's ``ctx`` and its graph node.
+
+    As a node it follows the protocol every tool reads (``inputs``,
+    ``op_name``, ``rule``, ``is_leaf``, ``input_shapes``), the same as a
+    scalar ``Value``'s: see ``chainrule.autograd.node``.
+    """
 
     next_nodes = ()  # graph nodes of the inputs, one per positional input (None: no gradient)
     needs_input_grad = ()
+    is_leaf = False
+    local_derivatives = None  # a tensor op's local derivatives are Jacobians, not kept
+    _next_slots = None  # per input: (output_nr, num_outputs) where it is one of several outputs
+    _num_outputs = 1
+    _input_meta = ()
     _recording = False
     _saved = ()
     _result = None
     _result_version = None
     _hooks = None
-    _retained = None  # weak reference to the result tensor, if it retains its grad
+    _retained = None  # weak reference(s) to result tensors that retain their grad
     _creation_site = None  # where the op was called, under detect_anomaly()
 
     @staticmethod
@@ -63,7 +80,7 @@ class Function:
         raise NotImplementedError(f"{type(ctx).__name__}.forward is not written")
 
     @staticmethod
-    def backward(ctx, grad):
+    def backward(ctx, *grads):
         raise NotImplementedError(
             f"{type(ctx).__name__}.backward is not written: this op is not differentiable"
         )
@@ -77,29 +94,50 @@ class Function:
                     ctx._recording = True
                     break
         data = cls.forward(ctx, *args, **params)
-        if type(data) is not np.ndarray:
-            data = np.asarray(data)
+        if type(data) is tuple:
+            return ctx._wrap_outputs(data, args)
         if not ctx._recording:
             return Tensor._make(data, False, None)
-        needs, next_nodes, input_meta = [], [], []
-        for a in args:
-            if isinstance(a, Tensor) and a.requires_grad:
-                needs.append(True)
-                next_nodes.append(a.grad_fn or a)
-                input_meta.append((a.data.shape, a.data.dtype))
-            else:
-                needs.append(False)
-                next_nodes.append(None)
-                input_meta.append(None)
-        ctx.needs_input_grad = tuple(needs)
-        ctx.next_nodes = tuple(next_nodes)
-        ctx._input_meta = input_meta
-        if _anomaly_state.enabled:
-            ctx._creation_site = creation_site()
+        ctx._connect(args)
         out = Tensor._make(data, True, ctx)
         if ctx._result is not None:
             ctx._result_version = out._version  # the result's counter, now at 0
         return out
+
+    def _connect(self, args):
+        """Record the edges to the inputs: the graph node each came from, and its shape."""
+        needs, next_nodes, input_meta, slots = [], [], [], None
+        for position, a in enumerate(args):
+            if isinstance(a, Tensor) and a.requires_grad:
+                needs.append(True)
+                next_nodes.append(a.grad_fn or a)
+                input_meta.append((a.data.shape, a.data.dtype))
+                if a._output_nr is not None:  # one of several outputs of its op
+                    slots = slots or [None] * len(args)
+                    slots[position] = (a._output_nr, a.grad_fn._num_outputs)
+            else:
+                needs.append(False)
+                next_nodes.append(None)
+                input_meta.append(None)
+        self.needs_input_grad = tuple(needs)
+        self.next_nodes = tuple(next_nodes)
+        self._input_meta = input_meta
+        if slots is not None:
+            self._next_slots = tuple(slots)
+        if _anomaly_state.enabled:
+            self._creation_site = creation_site()
+        if _mode.new_nodes is not None:
+            _mode.new_nodes.append(self)
+
+    def _wrap_outputs(self, arrays, args):
+        """Tensors for an op with several outputs; only floating-point ones join the graph."""
+        if not self._recording:
+            return tuple(Tensor._make(a, False, None) for a in arrays)
+        self._connect(args)
+        self._num_outputs = len(arrays)
+        return tuple(Tensor._make(a, True, self, nr) if a.dtype.kind in "fc"
+                     else Tensor._make(a, False, None)
+                     for nr, a in enumerate(arrays))
 
     # ------------------------------------------------------ saving for backward
 
@@ -113,7 +151,7 @@ class Function:
                            for t in tensors]
 
     def save_result(self, data):
-        """Keep the result (a numpy array) for ``backward``; returns it, for ``forward`` to return."""
+        """Keep the result (an array) for ``backward``; returns it, for ``forward`` to return."""
         self._result = data
         return data
 
@@ -150,7 +188,17 @@ class Function:
             return Tensor._make(self._result, True, self)
         return Tensor._make(self._result, False, None)
 
-    # ----------------------------------------------------------- introspection
+    def _keep_own_copy_of(self, array):
+        """Copy what this node saved from ``array``, which an in-place op is about to overwrite."""
+        saved = self._saved
+        if saved and saved is not _FREED:
+            xp = array_module(array)
+            for position, (t, version) in enumerate(saved):
+                if isinstance(t, Tensor) and xp.may_share_memory(t.data, array):
+                    copy = Tensor._make(t.data.copy(), t.requires_grad, t.grad_fn, t._output_nr)
+                    saved[position] = (copy, 0)
+
+    # ------------------------------------------------------- the node protocol
 
     @property
     def name(self):
@@ -158,29 +206,69 @@ class Function:
         return type(self).__name__ + "Backward"
 
     @property
+    def op_name(self):
+        """The op's short name: ``Mul``."""
+        return type(self).__name__
+
+    @property
+    def rule(self):
+        """The op's math and derivative rule: the first line of its docstring."""
+        return _first_line(type(self).__doc__) or self.name
+
+    @property
     def inputs(self):
-        """The graph nodes this op's inputs came from (a leaf tensor, or its ``grad_fn``)."""
+        """The graph nodes of the inputs that take a gradient (a leaf tensor or a ``grad_fn``)."""
         return tuple(node for node in self.next_nodes if node is not None)
 
-    def register_hook(self, hook):
+    @property
+    def input_shapes(self):
+        """The shape of each of ``inputs``."""
+        return tuple(tuple(meta[0]) for meta in self._input_meta if meta is not None)
+
+    @property
+    def num_outputs(self):
+        return self._num_outputs
+
+    def register_hook(self, hook, output_nr=None):
+        """Call ``hook(grad)`` with the gradient of this node's result (of output ``output_nr``)."""
         if self._hooks is None:
             self._hooks = []
-        self._hooks.append(hook)
-        return _RemovableHandle(self._hooks, hook)
+        entry = hook if output_nr is None else (output_nr, hook)
+        self._hooks.append(entry)
+        return RemovableHandle(self._hooks, entry)
+
+    def retain_output(self, reference, output_nr=None):
+        """Keep the gradient of the output behind ``reference`` (a weakref) after backward."""
+        if output_nr is None:
+            self._retained = reference
+        else:
+            if self._retained is None:
+                self._retained = {}
+            self._retained[output_nr] = reference
+
+    def retained_outputs(self):
+        """``(output_nr, tensor)`` for each live output that retains its gradient."""
+        retained = self._retained
+        if retained is None:
+            return ()
+        if not isinstance(retained, dict):
+            t = retained()
+            return () if t is None else ((None, t),)
+        return tuple((nr, ref()) for nr, ref in retained.items() if ref() is not None)
 
     def __repr__(self):
         return f"<{self.name}>"
 
     # --------------------------------------------------------- for the engine
 
-    def _backward_step(self, grad, retain_graph):
-        """Run ``backward`` for this node and check what it returns.
+    def _run_backward(self, grad, retain_graph):
+        """Run ``backward`` on this node's gradient(s); one gradient per input comes back.
 
-        A gradient of a broadcast input's shape is summed back to the input's
-        shape here, the one place broadcasting is undone: rules such as
-        ``Mul``'s return ``grad * b`` and need not know that ``a`` was broadcast.
+        The engine then checks each against its input's shape and dtype
+        (``chainrule.autograd.engine``), where broadcasting is undone.
         """
-        grads = type(self).backward(self, grad)
+        backward = type(self).backward
+        grads = backward(self, *grad.grads) if type(grad) is OutputGrads else backward(self, grad)
         if type(grads) is not tuple:
             grads = (grads,)
         if len(grads) != len(self.next_nodes):
@@ -191,49 +279,11 @@ class Function:
         if not retain_graph:
             self._saved = _FREED
             self._result = None
-        checked = []
-        for g, meta in zip(grads, self._input_meta):
-            if g is None or meta is None:
-                checked.append(None)
-                continue
-            if type(g) is not Tensor:
-                g = g if isinstance(g, Tensor) else Tensor._make(np.asarray(g), False, None)
-            data = g.data
-            if data.shape != meta[0]:
-                g = self._reduce_to_input_shape(g, meta[0], len(checked))
-            elif data.dtype != meta[1]:
-                g = g.to(meta[1])
-            checked.append(g)
-        return checked
-
-    def _reduce_to_input_shape(self, grad, shape, position):
-        from chainrule.ops.shape import sum_to_shape  # shape ops are Functions themselves
-
-        try:
-            np.broadcast_shapes(grad.data.shape, shape)
-            if len(shape) > grad.ndim:
-                raise ValueError
-            reduced = sum_to_shape(grad, shape)
-            dtype = self._input_meta[position][1]
-            return reduced if reduced.dtype == dtype else reduced.to(dtype)
-        except ValueError:
-            raise RuntimeError(
-                f"{self.name}: backward returned a gradient of shape {tuple(grad.data.shape)} "
-                f"for input {position}, which has shape {tuple(shape)}; the shapes must match "
-                "(or the gradient be a broadcast of the input's shape)"
-            ) from None
+        return grads
 
 
-class _RemovableHandle:
-    """What ``register_hook`` returns: ``handle.remove()`` takes the hook off again."""
-
-    def __init__(self, hooks, hook):
-        self._hooks = hooks
-        self._hook = hook
-
-    def remove(self):
-        if self._hook in self._hooks:
-            self._hooks.remove(self._hook)
+def _first_line(doc):
+    return doc.strip().splitlines()[0].strip() if doc and doc.strip() else ""
 
 
 def _freed_message(node):
@@ -243,8 +293,3 @@ def _freed_message(node):
         ".backward() or autograd.grad(); pass retain_graph=True to the first call if you need "
         "to go through the graph again."
     )
-
-
-from chainrule.autograd.anomaly import _state as _anomaly_state  # noqa: E402
-from chainrule.autograd.anomaly import creation_site  # noqa: E402
-from chainrule.tensor import Tensor  # noqa: E402  (Tensor's ops are Functions)

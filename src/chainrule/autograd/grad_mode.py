@@ -20,6 +20,7 @@ __all__ = ["no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled"]
 
 class _GradMode(threading.local):
     enabled = True
+    new_nodes = None  # a list while an in-place op watches which nodes it records
 
 
 _mode = _GradMode()

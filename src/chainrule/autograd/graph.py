@@ -15,7 +15,7 @@ turns its output gradient into gradients for its inputs.
 import threading
 from contextlib import contextmanager
 
-__all__ = ["topological_order", "backpropagate", "observe_backward"]
+__all__ = ["topological_order", "backpropagate", "observe_backward", "OutputGrads"]
 
 
 class _Observers(threading.local):
@@ -71,7 +71,11 @@ def topological_order(root, inputs_of):
     return order
 
 
-def backpropagate(root, root_grad, inputs_of, chain_rule, receive, targets=None):
+def _add(a, b, owned):
+    return a + b
+
+
+def backpropagate(root, root_grad, inputs_of, chain_rule, receive, targets=None, add=_add):
     """Run the chain rule from ``root`` back through the whole graph.
 
     ``chain_rule(node, grad)`` returns, for each of ``inputs_of(node)`` in
@@ -87,6 +91,17 @@ def backpropagate(root, root_grad, inputs_of, chain_rule, receive, targets=None)
     the root and the targets is run: a node passes gradients on only to
     inputs from which some target can be reached.
 
+    A node with several outputs (``max`` along a dim: values and indices)
+    says which output each edge into it comes from in ``node._next_slots``
+    (one ``(output_nr, num_outputs)`` or None per input; None for a node
+    with no such inputs): what flows along such edges is gathered into an
+    :class:`OutputGrads`, one gradient per output, which the node receives
+    whole.
+
+    Where paths meet, ``add(a, b, owned)`` sums their gradients; ``owned``
+    is True when ``a`` is a sum this pass made itself, so an engine may add
+    into it in place.
+
     Each node's gradient is dropped as soon as it has been passed on, so
     memory is released while the pass runs.
     """
@@ -98,9 +113,13 @@ def backpropagate(root, root_grad, inputs_of, chain_rule, receive, targets=None)
             if node in targets or any(child in on_path for child in inputs_of(node)):
                 on_path.add(node)
     pending = {root: root_grad}
+    summed = set()  # nodes whose pending gradient is a sum made here
     observers = _observers.active
     for node in reversed(order):
+        slots = node._next_slots
         grad = pending.pop(node, None)
+        if summed:
+            summed.discard(node)
         if grad is None:  # reachable only through edges that carry no gradient
             continue
         grad = receive(node, grad)
@@ -111,13 +130,42 @@ def backpropagate(root, root_grad, inputs_of, chain_rule, receive, targets=None)
         if observers:
             for observer in observers:
                 observer(node, grad, children, child_grads)
-        for child, child_grad in zip(children, child_grads):
+        for position, (child, child_grad) in enumerate(zip(children, child_grads)):
             if child_grad is None or child is None or (on_path is not None and child not in on_path):
                 continue
+            if slots is not None and slots[position] is not None:  # one of the child's outputs
+                child_grad = OutputGrads.one(child_grad, *slots[position])
             if child in pending:
-                pending[child] = pending[child] + child_grad
+                pending[child] = add(pending[child], child_grad, child in summed)
+                summed.add(child)
             else:
                 pending[child] = child_grad
+
+
+class OutputGrads:
+    """The gradients of a node's several outputs, one per output (None: received none).
+
+    Edges carry the output they come from; ``+`` adds two of these output by
+    output, which is how the pass sums paths that meet at such a node.
+    """
+
+    __slots__ = ("grads",)
+
+    def __init__(self, grads):
+        self.grads = grads
+
+    @classmethod
+    def one(cls, grad, output_nr, num_outputs):
+        grads = [None] * num_outputs
+        grads[output_nr] = grad
+        return cls(grads)
+
+    def __add__(self, other):
+        return OutputGrads([b if a is None else a if b is None else a + b
+                            for a, b in zip(self.grads, other.grads)])
+
+    def __repr__(self):
+        return f"OutputGrads({self.grads!r})"
 
 
 _FINISHED = object()

@@ -23,7 +23,7 @@ from collections import OrderedDict
 
 import numpy as np
 
-from chainrule.autograd.function import _RemovableHandle
+from chainrule.utils.hooks import RemovableHandle
 from chainrule.nn.hooks import BackwardHookCall
 from chainrule.nn.parameter import Parameter
 from chainrule.tensor import Tensor
@@ -122,12 +122,12 @@ class Module:
     def register_forward_pre_hook(self, hook):
         """``hook(module, inputs)`` before forward; may return replacement inputs."""
         self._forward_pre_hooks.append(hook)
-        return _RemovableHandle(self._forward_pre_hooks, hook)
+        return RemovableHandle(self._forward_pre_hooks, hook)
 
     def register_forward_hook(self, hook):
         """``hook(module, inputs, output)`` after forward; may return a replacement output."""
         self._forward_hooks.append(hook)
-        return _RemovableHandle(self._forward_hooks, hook)
+        return RemovableHandle(self._forward_hooks, hook)
 
     def register_full_backward_hook(self, hook):
         """``hook(module, grad_input, grad_output)`` when the gradients of this call are known.
@@ -137,7 +137,7 @@ class Module:
         as tuples. Returning a tuple replaces ``grad_input``.
         """
         self._backward_hooks.append(hook)
-        return _RemovableHandle(self._backward_hooks, hook)
+        return RemovableHandle(self._backward_hooks, hook)
 
     # ----------------------------------------------------------- traversal
 

@@ -2,19 +2,20 @@
 
 The rules return gradients in the result's shape; where an input was
 broadcast, the engine sums its gradient back to the input's shape
-(``Function._backward_step``), the one place broadcasting is undone.
+(``chainrule.autograd.engine``), the one place broadcasting is undone.
 """
 
 import math
 
 import numpy as np
 
+from chainrule.autograd.broadcasting import sum_to_shape
 from chainrule.autograd.function import Function
+from chainrule.device import array_module
 from chainrule.ops._operands import broadcasting, check_operand, data
-from chainrule.ops.shape import sum_to_shape
+from chainrule.ops.elementwise import log, where
+from chainrule.registry import register
 from chainrule.tensor import Tensor
-
-__all__ = ["add", "sub", "mul", "div", "neg", "pow", "matmul"]
 
 
 class Add(Function):
@@ -22,7 +23,8 @@ class Add(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        return broadcasting("add", np.add, data(a), data(b))
+        a, b = data(a), data(b)
+        return broadcasting("add", array_module(a, b).add, a, b)
 
     @staticmethod
     def backward(ctx, grad):
@@ -34,7 +36,8 @@ class Sub(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        return broadcasting("sub", np.subtract, data(a), data(b))
+        a, b = data(a), data(b)
+        return broadcasting("sub", array_module(a, b).subtract, a, b)
 
     @staticmethod
     def backward(ctx, grad):
@@ -47,7 +50,8 @@ class Mul(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return broadcasting("mul", np.multiply, data(a), data(b))
+        a, b = data(a), data(b)
+        return broadcasting("mul", array_module(a, b).multiply, a, b)
 
     @staticmethod
     def backward(ctx, grad):
@@ -64,7 +68,8 @@ class Div(Function):
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
         with np.errstate(divide="ignore", invalid="ignore"):  # x / 0 = inf, as in PyTorch
-            return broadcasting("div", np.true_divide, data(a), data(b))
+            a, b = data(a), data(b)
+            return broadcasting("div", array_module(a, b).true_divide, a, b)
 
     @staticmethod
     def backward(ctx, grad):
@@ -79,7 +84,7 @@ class Neg(Function):
 
     @staticmethod
     def forward(ctx, x):
-        return np.negative(x.data)
+        return array_module(x.data).negative(x.data)
 
     @staticmethod
     def backward(ctx, grad):
@@ -97,7 +102,8 @@ class Pow(Function):
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
         with np.errstate(divide="ignore", invalid="ignore"):  # 0 ** -1 = inf, as in PyTorch
-            return ctx.save_result(broadcasting("pow", np.power, data(a), data(b)))
+            a, b = data(a), data(b)
+            return ctx.save_result(broadcasting("pow", array_module(a, b).power, a, b))
 
     @staticmethod
     def backward(ctx, grad):
@@ -132,7 +138,7 @@ class MatMul(Function):
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
         try:
-            return np.matmul(a.data, b.data)
+            return array_module(a.data, b.data).matmul(a.data, b.data)
         except ValueError:
             raise ValueError(
                 f"matmul: shapes {tuple(a.shape)} and {tuple(b.shape)} cannot be multiplied; "
@@ -153,32 +159,52 @@ class MatMul(Function):
         return grad_a, grad_b
 
 
-def add(a, b):
-    return Add.apply(check_operand(a, "add"), check_operand(b, "add"))
+@register("torch", "Tensor", operators=("__add__",), reflected=("__radd__",), inplace=True,
+          inplace_operators=("__iadd__",))
+def add(input, other, *, alpha=1):
+    """input + alpha * other."""
+    other = check_operand(other, "add")
+    if alpha != 1:
+        other = other * alpha
+    return Add.apply(check_operand(input, "add"), other)
 
 
-def sub(a, b):
-    return Sub.apply(check_operand(a, "sub"), check_operand(b, "sub"))
+@register("torch", "Tensor", aliases=("subtract",), operators=("__sub__",),
+          reflected=("__rsub__",), inplace=True, inplace_operators=("__isub__",))
+def sub(input, other, *, alpha=1):
+    """input - alpha * other."""
+    other = check_operand(other, "sub")
+    if alpha != 1:
+        other = other * alpha
+    return Sub.apply(check_operand(input, "sub"), other)
 
 
-def mul(a, b):
-    return Mul.apply(check_operand(a, "mul"), check_operand(b, "mul"))
+@register("torch", "Tensor", aliases=("multiply",), operators=("__mul__",),
+          reflected=("__rmul__",), inplace=True, inplace_operators=("__imul__",))
+def mul(input, other):
+    return Mul.apply(check_operand(input, "mul"), check_operand(other, "mul"))
 
 
-def div(a, b):
-    return Div.apply(check_operand(a, "div"), check_operand(b, "div"))
+@register("torch", "Tensor", aliases=("divide", "true_divide"), operators=("__truediv__",),
+          reflected=("__rtruediv__",), inplace=True, inplace_operators=("__itruediv__",))
+def div(input, other):
+    return Div.apply(check_operand(input, "div"), check_operand(other, "div"))
 
 
-def neg(x):
-    return Neg.apply(x)
+@register("torch", "Tensor", aliases=("negative",), operators=("__neg__",), inplace=True)
+def neg(input):
+    return Neg.apply(input)
 
 
-def pow(a, b):
-    return Pow.apply(check_operand(a, "pow"), check_operand(b, "pow"))
+@register("torch", "Tensor", operators=("__pow__",), reflected=("__rpow__",), inplace=True,
+          inplace_operators=("__ipow__",))
+def pow(input, exponent):
+    return Pow.apply(check_operand(input, "pow"), check_operand(exponent, "pow"))
 
 
-def matmul(a, b):
-    a, b = _as_tensor(a, "matmul"), _as_tensor(b, "matmul")
+@register("torch", "Tensor", operators=("__matmul__",), reflected=("__rmatmul__",))
+def matmul(input, other):
+    a, b = _as_tensor(input, "matmul"), _as_tensor(other, "matmul")
     if a.ndim == 0 or b.ndim == 0:
         raise ValueError(
             f"matmul: both operands need at least one dimension, got shapes {tuple(a.shape)} "
@@ -193,20 +219,3 @@ def _as_tensor(x, op):
     if isinstance(x, np.ndarray):
         return Tensor._make(x, False, None)
     raise TypeError(f"{op}: expected a Tensor, got {type(x).__name__}")
-
-
-def _swap(fn):
-    return lambda self, other: fn(other, self)
-
-
-METHODS = {
-    "__add__": add, "__radd__": _swap(add), "add": add,
-    "__sub__": sub, "__rsub__": _swap(sub), "sub": sub,
-    "__mul__": mul, "__rmul__": _swap(mul), "mul": mul,
-    "__truediv__": div, "__rtruediv__": _swap(div), "div": div,
-    "__neg__": neg, "neg": neg,
-    "__pow__": pow, "__rpow__": _swap(pow), "pow": pow,
-    "__matmul__": matmul, "__rmatmul__": _swap(matmul), "matmul": matmul,
-}
-
-from chainrule.ops.elementwise import log, where  # noqa: E402

@@ -10,22 +10,12 @@ memory and its version counter, as in PyTorch.
 
 import numpy as np
 
+from chainrule.autograd.broadcasting import BroadcastTo, View, broadcast_to_shape, sum_to_shape
 from chainrule.autograd.function import Function
 from chainrule.tensor import _check_dim
 
 __all__ = ["reshape", "view", "flatten", "transpose", "permute", "squeeze", "unsqueeze",
            "expand", "broadcast_to", "sum_to_shape", "matrix_transpose"]
-
-
-class View(Function):
-    """A Function whose result shares memory (and so the version counter) with its input."""
-
-    @classmethod
-    def apply(cls, x, *args, **params):
-        out = super().apply(x, *args, **params)
-        out._version = x._version
-        out._view_of = x
-        return out
 
 
 class Reshape(View):
@@ -58,58 +48,6 @@ class Permute(View):
     @staticmethod
     def backward(ctx, grad):
         return grad.permute(tuple(np.argsort(ctx.dims))), None
-
-
-class BroadcastTo(View):
-    """Copies along new or size-1 dimensions;  the gradient is summed back over them."""
-
-    @staticmethod
-    def forward(ctx, x, shape):
-        ctx.input_shape = x.shape
-        try:
-            return np.broadcast_to(x.data, shape)
-        except ValueError:
-            raise ValueError(
-                f"expand: shape {tuple(x.shape)} cannot be broadcast to {tuple(shape)}; each "
-                "dimension must match or be 1 (counting from the last)"
-            ) from None
-
-    @staticmethod
-    def backward(ctx, grad):
-        return sum_to_shape(grad, ctx.input_shape), None
-
-
-class SumToShape(Function):
-    """The adjoint of broadcasting: sum over the dimensions broadcasting added or stretched.
-
-    Its backward is ``broadcast_to``: copying the gradient back out.
-    """
-
-    @staticmethod
-    def forward(ctx, x, shape):
-        ctx.input_shape = x.shape
-        lead = x.ndim - len(shape)
-        axes = tuple(range(lead)) + tuple(
-            lead + i for i, n in enumerate(shape) if n == 1 and x.shape[lead + i] != 1
-        )
-        return x.data.sum(axis=axes, keepdims=True).reshape(shape)
-
-    @staticmethod
-    def backward(ctx, grad):
-        return grad.broadcast_to(ctx.input_shape), None
-
-
-def sum_to_shape(x, shape):
-    """Sum ``x`` down to ``shape``, undoing broadcasting; ``x`` itself if already that shape.
-
-    >>> import chainrule as cr
-    >>> sum_to_shape(cr.ones(2, 3), (1, 3))
-    tensor([[2., 2., 2.]], dtype=float32)
-    """
-    shape = tuple(shape)
-    if x.shape == shape:
-        return x
-    return SumToShape.apply(x, shape)
 
 
 def reshape(x, *shape):
@@ -187,9 +125,7 @@ def unsqueeze(x, dim):
 def broadcast_to(x, *shape):
     """A view of ``x`` copied along new or size-1 dimensions to ``shape``."""
     shape = _shape_arg(shape, "broadcast_to")
-    if x.shape == shape:
-        return x
-    return BroadcastTo.apply(x, shape)
+    return broadcast_to_shape(x, shape)
 
 
 def expand(x, *sizes):

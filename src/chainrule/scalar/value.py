@@ -38,6 +38,7 @@ class Value:
     """
 
     __slots__ = ("data", "grad", "_prev", "_op", "_local_grads", "__weakref__")
+    _next_slots = None  # every Value has one output (see graph.backpropagate)
 
     def __init__(self, data, _children=(), _op="", _local_grads=None):
         if type(data) is not float:

@@ -1,0 +1,187 @@
+"""Devices and the one seam between chainrule and its array library.
+
+A tensor's arrays live on a *device*; each device type has a *backend*, the
+array module that does the work (``numpy`` for ``"cpu"``, the only backend
+today). Ops never name numpy for array work: they ask the backend of their
+operands, as Chainer's ``get_array_module`` does, so a GPU backend (CuPy)
+can be added here without touching a single op::
+
+    xp = array_module(x.data)            # numpy for a CPU array
+    out = xp.exp(x.data)
+
+Metadata that is the same for every backend (dtypes, shapes, broadcasting
+rules) may still use numpy directly.
+
+    >>> import chainrule as cr
+    >>> cr.device("cpu")
+    device(type='cpu')
+    >>> cr.zeros(2, device="cpu").device
+    device(type='cpu')
+"""
+
+import numpy as np
+
+__all__ = ["device", "Backend", "array_module", "backend_of", "backend_for", "register_backend",
+           "cpu"]
+
+
+class device:
+    """Where a tensor's data lives, as ``torch.device``: ``device("cpu")``, ``device("cuda", 0)``.
+
+    ``device("cuda:1")`` and ``device("cuda", 1)`` are the same device; a
+    device compares equal to another with the same type and index.
+    """
+
+    __slots__ = ("type", "index")
+
+    def __init__(self, type, index=None):
+        if isinstance(type, device):
+            type, index = type.type, type.index if index is None else index
+        if not isinstance(type, str):
+            raise TypeError(f"device: expected a string like 'cpu' or 'cuda:0', got "
+                            f"{type.__class__.__name__} {type!r}")
+        if ":" in type:
+            if index is not None:
+                raise ValueError(f"device: the index is given twice, in {type!r} and as {index}")
+            type, _, number = type.partition(":")
+            if not number.isdigit():
+                raise ValueError(f"device: expected 'TYPE:INDEX' with a number, got {type}:{number}")
+            index = int(number)
+        if type not in _KNOWN_TYPES:
+            raise RuntimeError(
+                f"device: expected one of {', '.join(sorted(_KNOWN_TYPES))} device type at start "
+                f"of device string: {type}"
+            )
+        if index is not None and (not isinstance(index, int) or index < 0):
+            raise ValueError(f"device: the index must be a non-negative int, got {index!r}")
+        self.type = type
+        self.index = index
+
+    def __repr__(self):
+        if self.index is None:
+            return f"device(type={self.type!r})"
+        return f"device(type={self.type!r}, index={self.index})"
+
+    def __str__(self):
+        return self.type if self.index is None else f"{self.type}:{self.index}"
+
+    def __eq__(self, other):
+        if isinstance(other, str):
+            try:
+                other = device(other)
+            except (RuntimeError, ValueError):
+                return False
+        if not isinstance(other, device):
+            return NotImplemented
+        return self.type == other.type and self.index == other.index
+
+    def __hash__(self):
+        return hash((self.type, self.index))
+
+
+_KNOWN_TYPES = {"cpu", "cuda", "mps", "meta"}
+
+
+class Backend:
+    """One array library behind a device type.
+
+    ``xp`` is the array module (numpy's API); the methods below cover what
+    is spelled differently across array libraries (numpy's ``ufunc.at``
+    is CuPy's ``cupyx.scatter_add``, and so on). A new backend subclasses
+    this and overrides what its library spells differently.
+    """
+
+    def __init__(self, device_type, xp):
+        self.device = device(device_type)
+        self.xp = xp
+
+    def add_at(self, target, index, values):
+        """``target[index] += values``, repeated indices adding up (numpy's ``add.at``)."""
+        self.xp.add.at(target, index, values)
+
+    def as_strided(self, array, shape, strides):
+        """A read-only view of ``array`` with the given shape and byte strides."""
+        return np.lib.stride_tricks.as_strided(array, shape, strides, writeable=False)
+
+    def sliding_window_view(self, array, window_shape, axis=None):
+        return np.lib.stride_tricks.sliding_window_view(array, window_shape, axis)
+
+    def asarray(self, data, dtype=None):
+        """An array of this backend from ``data`` (a number, list or host array)."""
+        return self.xp.asarray(data, dtype=dtype)
+
+    def to_host(self, array):
+        """The array as a numpy array in host memory (a no-op for numpy)."""
+        return array
+
+    def default_rng(self, seed=None):
+        return np.random.default_rng(seed)
+
+    def __repr__(self):
+        return f"<Backend {self.device} ({self.xp.__name__})>"
+
+
+cpu = device("cpu")
+_numpy_backend = Backend("cpu", np)
+_backends_by_array_type = {np.ndarray: _numpy_backend}
+_backends_by_device_type = {"cpu": _numpy_backend}
+
+
+def register_backend(array_type, backend):
+    """Make ``backend`` the backend of arrays of ``array_type`` and of its device type."""
+    _backends_by_array_type[array_type] = backend
+    _backends_by_device_type[backend.device.type] = backend
+
+
+def unregister_backend(array_type):
+    backend = _backends_by_array_type.pop(array_type)
+    if _backends_by_device_type.get(backend.device.type) is backend:
+        del _backends_by_device_type[backend.device.type]
+
+
+def backend_of(array):
+    """The backend of ``array``; numpy's for numbers and numpy arrays."""
+    backend = _backends_by_array_type.get(type(array))
+    if backend is not None:
+        return backend
+    for array_type, candidate in _backends_by_array_type.items():  # subclasses
+        if array_type is not np.ndarray and isinstance(array, array_type):
+            return candidate
+    return _numpy_backend
+
+
+def array_module(*arrays):
+    """The array module for the given arrays (``numpy`` today); the first non-numpy one wins."""
+    for array in arrays:
+        backend = _backends_by_array_type.get(type(array)) or backend_of(array)
+        if backend is not _numpy_backend:
+            return backend.xp
+    return np
+
+
+def backend_for(dev):
+    """The backend for a device (a ``device``, a string like ``"cpu"``, or None for the CPU).
+
+    Asking for a device with no backend installed is a clear error, never a
+    numpy traceback.
+    """
+    if dev is None:
+        return _numpy_backend
+    if type(dev) is not device:
+        if isinstance(dev, int) and not isinstance(dev, bool):
+            dev = device("cuda", dev)
+        else:
+            dev = device(dev)
+    backend = _backends_by_device_type.get(dev.type)
+    if backend is None:
+        raise RuntimeError(
+            f"device {str(dev)!r} is not available: chainrule has no {dev.type} backend installed "
+            "(only 'cpu', on numpy, is built in). Use device='cpu', or test with "
+            "chainrule.cuda.is_available() before asking for a GPU"
+        )
+    return backend
+
+
+def device_of(array):
+    """The device an array lives on."""
+    return backend_of(array).device

@@ -1,0 +1,1 @@
+"""Utilities with PyTorch's names: ``chainrule.utils.hooks``."""
