@@ -15,6 +15,7 @@ import statistics
 import time
 
 import numpy as np
+from machine import check_quiet
 
 
 def numpy_floor(x0, n_ops):
@@ -102,7 +103,9 @@ def main():
     parser.add_argument("--ops", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=9)
     parser.add_argument("--json")
+    parser.add_argument("--allow-load", action="store_true", help="measure even on a busy machine")
     args = parser.parse_args()
+    machine = check_quiet(args.allow_load)
 
     import torch
 
@@ -127,7 +130,7 @@ def main():
               f"{seconds / medians['pytorch']:10.2f}  {ok}")
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"median_seconds_per_op": medians}, f, indent=2)
+            json.dump({"median_seconds_per_op": medians, "machine": machine}, f, indent=2)
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ import statistics
 import time
 
 import numpy as np
+from machine import check_quiet
 
 LEARNING_RATE, MOMENTUM = 0.05, 0.9
 
@@ -237,7 +238,9 @@ def main():
     parser.add_argument("--workload", nargs="+", default=list(WORKLOADS), choices=list(WORKLOADS))
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--json")
+    parser.add_argument("--allow-load", action="store_true", help="measure even on a busy machine")
     args = parser.parse_args()
+    machine = check_quiet(args.allow_load)
 
     import torch
 
@@ -252,6 +255,7 @@ def main():
             print(f"  {name:14s} {seconds * 1e3:9.3f} {seconds / floor:8.2f} "
                   f"{seconds / reference:10.2f} {losses[name]:10.5f}")
         report[workload] = {"median_seconds": medians, "last_loss": losses}
+    report["machine"] = machine
     if args.json:
         with open(args.json, "w") as f:
             json.dump(report, f, indent=2)

@@ -1,6 +1,6 @@
 """``chainrule train`` against the same run in PyTorch: wall time and accuracy.
 
-For each configuration the chainrule run is ``chainrule.training.train``
+For each configuration the chainrule run is ``chainrule.app.train``
 (what the command runs, without the progress bar). The PyTorch run uses the
 same architecture built from ``torch.nn``, starts from the same initial
 weights (copied from chainrule's model), sees the same standardised data
@@ -18,7 +18,7 @@ import time
 
 import numpy as np
 
-from chainrule import creation, training
+from chainrule import app, creation
 from chainrule.data import DataLoader
 
 CONFIGS = {
@@ -83,19 +83,19 @@ def run_torch(config, model, train_set, test_set):
 
 
 def run(name, repeats):
-    config = training.TrainConfig(**CONFIGS[name], out=tempfile.mkdtemp())
-    train_set, test_set = training.load_datasets(config.data, config.seed)
-    statistics = training.standardizer(train_set)
-    train_set = training.standardize(train_set, statistics)
-    test_set = training.standardize(test_set, statistics)
+    config = app.TrainConfig(**CONFIGS[name], out=tempfile.mkdtemp())
+    train_set, test_set = app.load_datasets(config.data, config.seed)
+    statistics = app.standardizer(train_set)
+    train_set = app.standardize(train_set, statistics)
+    test_set = app.standardize(test_set, statistics)
     ours_times, theirs_times = [], []
     for _ in range(repeats):
         start = time.perf_counter()
-        model, history = training.train(config, progress=False, print=lambda *a: None)
+        model, history = app.train(config, progress=False, print=lambda *a: None)
         ours_times.append(time.perf_counter() - start)
         creation.manual_seed(config.seed)  # the initial weights train() started from
-        initial = training.build_model(config.model, train_set.tensors[0].shape[1],
-                                       int(train_set.tensors[1].data.max()) + 1, config.hidden)
+        initial = app.build_model(config.model, train_set.tensors[0].shape[1],
+                                  int(train_set.tensors[1].data.max()) + 1, config.hidden)
         seconds, accuracy = run_torch(config, initial, train_set, test_set)
         theirs_times.append(seconds)
     return {

@@ -9,7 +9,7 @@ import torch
 import torch.utils.data as torch_data
 
 import chainrule as cr
-from chainrule import creation
+from chainrule.ops import creation
 from chainrule.data import (DataLoader, Dataset, Subset, TensorDataset, datasets,
                             default_collate, random_split)
 

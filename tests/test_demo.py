@@ -1,7 +1,7 @@
 """The demo's parts: the tutorial's examples and XOR (the whole demo runs in test_training.py)."""
 
-from chainrule import demo
-from chainrule.cli import main
+from chainrule.app import demo
+from chainrule.app.cli import main
 
 
 def test_demo_functions_return_what_they_print():

@@ -12,8 +12,9 @@ import torch
 import chainrule as cr
 from chainrule import Value
 from chainrule.autograd.graph import _observers
+from chainrule.debug.trace import BackwardTrace, Step, trace_backward
 from chainrule.scalar import MLP, weighted_sum
-from chainrule.trace import VALUE_RULES, BackwardTrace, Step, trace_backward
+from chainrule.scalar.value import VALUE_RULES
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "trace.md"
 

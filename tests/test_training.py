@@ -7,8 +7,8 @@ import sys
 import numpy as np
 import pytest
 
-from chainrule import training
-from chainrule.cli import main
+from chainrule import app as training
+from chainrule.app.cli import main
 from chainrule.serialization import load
 
 

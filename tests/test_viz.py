@@ -10,8 +10,9 @@ import pytest
 
 import chainrule as cr
 from chainrule import Value, nn
+from chainrule.app.graph_command import graph_command
 from chainrule.scalar import Neuron
-from chainrule.viz import Graph, draw_graph, graph_command
+from chainrule.viz import Graph, draw_graph
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None,
                                reason="Graphviz's dot is not installed (apt-get install graphviz)")
@@ -307,7 +308,7 @@ def test_graph_command_draws_the_tutorial_and_the_mlp(tmp_path):
 
 
 def test_chainrule_graph_command_line(tmp_path, monkeypatch, capsys):
-    from chainrule import cli
+    from chainrule.app import cli
 
     assert cli.main(["graph", "--scalar", "--out", str(tmp_path / "g.dot")]) == 0
     assert len(parse((tmp_path / "g.dot").read_text())[0]) == 6

@@ -1,5 +1,5 @@
 import sys
 
-from chainrule.cli import main
+from chainrule.app.cli import main
 
 sys.exit(main())

@@ -67,6 +67,7 @@ import numpy as np
 
 from chainrule.autograd.engine import grad as autograd_grad
 from chainrule.autograd.grad_mode import enable_grad, is_grad_enabled
+from chainrule.device import array_module
 from chainrule.ops.conversion import clone
 from chainrule.ops.joining import stack
 from chainrule.tensor import Tensor
@@ -160,7 +161,7 @@ def jvp(func, primals, tangents, has_aux=False):
         keep = recording and (_reaches_outside(outputs, leaves)
                               or any(t.requires_grad for t in tangents))
         # u -> u^T J, recorded so that it can be differentiated w.r.t. u; u's value is irrelevant.
-        dummies = [Tensor._make(np.zeros(o.shape, o.dtype), True, None) for o in outputs]
+        dummies = [_zeros_like(o, True) for o in outputs]
         vjps = _gradients(outputs, leaves, dummies, create_graph=True, retain_graph=True)
         # d<u^T J, t>/du = J t
         tangents = [t.to(x.dtype) for t, x in zip(tangents, leaves)]
@@ -238,7 +239,7 @@ def _jacobian_rows(output, leaves, keep):
     """d output / d leaf for each leaf, one VJP per element of ``output``."""
     rows = []
     for k in range(output.numel()):
-        one_hot = np.zeros(output.numel(), output.dtype)
+        one_hot = array_module(output.data).zeros(output.numel(), output.dtype)
         one_hot[k] = 1
         cotangent = Tensor._make(one_hot.reshape(output.shape), False, None)
         rows.append(_gradients([output], leaves, [cotangent], create_graph=keep,
@@ -249,7 +250,8 @@ def _jacobian_rows(output, leaves, keep):
         if rows:
             jacobians.append(stack([row[i] for row in rows]).reshape(shape))
         else:  # an output with no elements
-            jacobians.append(Tensor._make(np.zeros(shape, leaf.dtype), False, None))
+            jacobians.append(Tensor._make(array_module(leaf.data).zeros(shape, leaf.dtype),
+                                          False, None))
     return tuple(jacobians)
 
 
@@ -261,8 +263,12 @@ def _gradients(outputs, inputs, cotangents, create_graph, retain_graph):
         grads = autograd_grad([o for o, _ in pairs], list(inputs), [c for _, c in pairs],
                               retain_graph=retain_graph, create_graph=create_graph,
                               allow_unused=True)
-    return tuple(Tensor._make(np.zeros(x.shape, x.dtype), False, None) if g is None else g
-                 for x, g in zip(inputs, grads))
+    return tuple(_zeros_like(x, False) if g is None else g for x, g in zip(inputs, grads))
+
+
+def _zeros_like(x, requires_grad):
+    """A new leaf of zeros shaped like ``x``, on its device."""
+    return Tensor._make(array_module(x.data).zeros_like(x.data), requires_grad, None)
 
 
 def _fresh_leaf(x, recording, op, what):

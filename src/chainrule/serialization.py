@@ -18,6 +18,8 @@ Why npz and not safetensors: npz needs nothing beyond numpy, any numpy can
 read it, and it keeps every numpy dtype; one format keeps one code path to
 test. Writes are atomic (a temporary file in the same directory, fsynced,
 then ``os.replace``), so a crash mid-save leaves the previous checkpoint whole.
+Arrays on any device are written from a host copy (``Backend.to_host``);
+``load`` gives CPU tensors, or tensors on ``map_location``.
 
     >>> import os, tempfile
     >>> import chainrule as cr
@@ -37,6 +39,7 @@ import zipfile
 
 import numpy as np
 
+from chainrule.device import backend_for, backend_of
 from chainrule.tensor import Tensor
 
 __all__ = ["save", "load"]
@@ -88,7 +91,7 @@ def _flatten(obj, path, arrays, seen_arrays, open_containers):
     """The JSON node for ``obj``; its arrays go into ``arrays`` under their escaped path."""
     if isinstance(obj, Tensor):
         return _array_node("tensor", obj.data, path, arrays, seen_arrays)
-    if isinstance(obj, np.ndarray):
+    if isinstance(obj, np.ndarray) or backend_of(obj) is not _HOST:  # an array of any backend
         return _array_node("ndarray", obj, path, arrays, seen_arrays)
     if isinstance(obj, np.generic):
         return _array_node("numpy_scalar", np.asarray(obj), path, arrays, seen_arrays)
@@ -128,15 +131,19 @@ def _flatten(obj, path, arrays, seen_arrays, open_containers):
     )
 
 
+_HOST = backend_for("cpu")
+
+
 def _array_node(kind, array, path, arrays, seen_arrays):
+    """The node of an array (of any backend); a host copy of it goes into ``arrays``."""
     if array.dtype.hasobject:
         raise TypeError(f"save: the array at {_show(path)} has dtype {array.dtype}; arrays of "
                         "Python objects would need pickle, which chainrule never uses")
     if id(array) in seen_arrays:  # the same array twice (tied weights): store it once
         return {"kind": kind, "array": seen_arrays[id(array)]}
     key = "/".join((ARRAY_PREFIX,) + tuple(_escape(part) for part in path))
-    arrays[key] = array
-    seen_arrays[id(array)] = key
+    arrays[key] = backend_of(array).to_host(array)
+    seen_arrays[id(array)] = key  # the id of an array the saved tree holds, so never reused
     return {"kind": kind, "array": key}
 
 
@@ -178,15 +185,20 @@ def _fsync_directory(directory):
 # ------------------------------------------------------------------- loading
 
 
-def load(path):
+def load(path, map_location=None):
     """The object saved at ``path``: Tensors come back as Tensors (requires_grad False),
     arrays as numpy arrays, dicts as dicts with their key types and order.
+
+    Tensors are made on the CPU, or on ``map_location`` (a device or a string
+    such as ``"cpu"``), as ``torch.load(path, map_location=...)``; a device
+    with no backend installed is refused before the file is read.
 
     Raises FileNotFoundError for a missing file and ValueError, naming the
     path, for a file that is truncated or corrupted, a pickle (never
     unpickled), or not a chainrule checkpoint.
     """
     path = os.fspath(path)
+    backend = backend_for(map_location)
     if not os.path.exists(path):
         raise FileNotFoundError(f"load: no checkpoint at {path!r}: the file does not exist")
     with open(path, "rb") as file:
@@ -224,7 +236,7 @@ def load(path):
         raise ValueError(f"load: {path!r} has checkpoint format version "
                          f"{structure.get('version')!r}; this chainrule reads version {VERSION}")
     try:
-        return _rebuild(structure["tree"], entries)
+        return _rebuild(structure["tree"], entries, backend)
     except (KeyError, TypeError, ValueError) as error:
         raise _corrupted(path, f"its structure does not match its arrays ({error!r})") from None
 
@@ -259,16 +271,16 @@ def _corrupted(path, reason):
     return ValueError(f"load: checkpoint {path!r} is truncated or corrupted: {reason}")
 
 
-def _rebuild(node, entries):
+def _rebuild(node, entries, backend):
     kind = node["kind"]
     if kind == "dict":
         return {(item["key"] if item["key_type"] == "str" else _as_int(item["key"])):
-                _rebuild(item["value"], entries) for item in node["items"]}
+                _rebuild(item["value"], entries, backend) for item in node["items"]}
     if kind in ("list", "tuple"):
-        items = [_rebuild(item, entries) for item in node["items"]]
+        items = [_rebuild(item, entries, backend) for item in node["items"]]
         return items if kind == "list" else tuple(items)
     if kind == "tensor":
-        return Tensor._make(entries[node["array"]], False, None)
+        return Tensor._make(backend.asarray(entries[node["array"]]), False, None)
     if kind == "ndarray":
         return entries[node["array"]]
     if kind == "numpy_scalar":

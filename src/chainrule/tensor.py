@@ -40,7 +40,14 @@ class Tensor:
                  "_output_nr", "__weakref__")
     __array_priority__ = 1000  # numpy defers to Tensor's reflected operators
     __hash__ = object.__hash__  # == is elementwise, so hash by identity
-    next_nodes = ()  # as a graph node, a leaf has no inputs
+    # As a graph node (see chainrule.autograd.node), a leaf tensor has no inputs and no rule.
+    next_nodes = ()
+    inputs = ()
+    input_shapes = ()
+    input_dtypes = ()
+    op_name = "leaf"
+    rule = ""
+    local_derivatives = None
     _next_slots = None
 
     def __new__(cls, data=(), requires_grad=False, dtype=None, device=None):

@@ -5,7 +5,9 @@ random directions ``d``, the directional derivative that backward computes,
 ``<grad, d>``, with the central difference
 ``(f(x + h d) - f(x - h d)) / 2h``, in float64. (Checking along directions
 instead of element by element, as HIPS autograd does, costs two evaluations
-per direction instead of two per input element.)
+per direction instead of two per input element.) The random directions and
+the comparison live on the host; inputs on another device are shifted there
+and their outputs and gradients copied back (``Backend.to_host``).
 
     >>> import chainrule as cr
     >>> x = cr.randn(3, 4, dtype=cr.float64, requires_grad=True)
@@ -16,6 +18,7 @@ per direction instead of two per input element.)
 import numpy as np
 
 from chainrule.autograd.engine import grad as autograd_grad
+from chainrule.device import array_module, backend_of
 from chainrule.tensor import Tensor
 
 __all__ = ["gradcheck", "gradgradcheck", "GradcheckError"]
@@ -51,20 +54,22 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-4, directions=3, seed=0):
     analytic = [None] * len(wrt)
     if tracked:
         analytic = autograd_grad([outputs[k] for k in tracked], [inputs[i] for i in wrt],
-                                 [Tensor(weights[k], dtype=outputs[k].dtype) for k in tracked],
+                                 [_like(weights[k], outputs[k]) for k in tracked],
                                  retain_graph=True, allow_unused=True)
-    analytic = [np.zeros(inputs[i].shape) if g is None else g.data for i, g in zip(wrt, analytic)]
+    analytic = [np.zeros(inputs[i].shape) if g is None else _host(g.data)
+                for i, g in zip(wrt, analytic)]
 
     def weighted_output(shifted):
         outs = _as_tuple(fn(*shifted))
-        return sum(float(np.sum(o.data * w)) for o, w in zip(outs, weights))
+        return sum(float(np.sum(_host(o.data) * w)) for o, w in zip(outs, weights))
 
     for _ in range(directions):
         direction = [rng.standard_normal(inputs[i].shape) for i in wrt]
         plus, minus = list(inputs), list(inputs)
         for i, d in zip(wrt, direction):
-            plus[i] = Tensor(inputs[i].data + eps * d, dtype=np.float64, requires_grad=True)
-            minus[i] = Tensor(inputs[i].data - eps * d, dtype=np.float64, requires_grad=True)
+            x = _host(inputs[i].data)
+            plus[i] = _like(x + eps * d, inputs[i]).requires_grad_()
+            minus[i] = _like(x - eps * d, inputs[i]).requires_grad_()
         numeric = (weighted_output(plus) - weighted_output(minus)) / (2 * eps)
         predicted = sum(float(np.sum(g * d)) for g, d in zip(analytic, direction))
         if not abs(numeric - predicted) <= atol + rtol * abs(numeric):
@@ -86,18 +91,32 @@ def gradgradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-4, directions=3, seed
     wrt = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
     rng = np.random.default_rng(seed + 1)
     probe = _as_tuple(fn(*inputs))
-    weights = [Tensor(rng.standard_normal(o.shape), dtype=o.dtype) for o in probe]
+    weights = [_like(rng.standard_normal(o.shape), o) for o in probe]
 
     def first_derivatives(*xs):
         outs = [o for o in _as_tuple(fn(*xs))]
         pairs = [(o, w) for o, w in zip(outs, weights) if o.requires_grad]
         if not pairs:
-            return tuple(Tensor(np.zeros(xs[i].shape)) for i in wrt)
+            return tuple(_zeros(xs[i]) for i in wrt)
         grads = autograd_grad([o for o, _ in pairs], [xs[i] for i in wrt], [w for _, w in pairs],
                               create_graph=True, allow_unused=True)
-        return tuple(Tensor(np.zeros(xs[i].shape)) if g is None else g for i, g in zip(wrt, grads))
+        return tuple(_zeros(xs[i]) if g is None else g for i, g in zip(wrt, grads))
 
     return gradcheck(first_derivatives, inputs, eps, atol, rtol, directions, seed + 2)
+
+
+def _host(array):
+    return backend_of(array).to_host(array)
+
+
+def _like(host_array, t):
+    """``host_array`` as a tensor on ``t``'s device, in ``t``'s dtype."""
+    return Tensor(host_array, dtype=t.dtype, device=t.device)
+
+
+def _zeros(t):
+    """float64 zeros shaped like ``t``, on its device."""
+    return Tensor._make(array_module(t.data).zeros(t.shape), False, None)
 
 
 def _as_tuple(x):

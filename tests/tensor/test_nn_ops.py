@@ -14,8 +14,11 @@ import torch
 import torch.nn.functional as F
 
 import chainrule as cr
-from chainrule.ops.convolution import avg_pool2d, conv2d, fold, max_pool2d, unfold
-from chainrule.ops.nn import dropout, embedding, log_softmax, softmax
+from chainrule.ops.activation import log_softmax, softmax
+from chainrule.ops.convolution import conv2d, fold, unfold
+from chainrule.ops.dropout import dropout
+from chainrule.ops.embedding import embedding
+from chainrule.ops.pooling import avg_pool2d, max_pool2d
 from tests.tensor.parity import check_op, random_inputs
 
 

@@ -19,7 +19,7 @@ import os
 import threading
 import traceback
 
-import numpy as np
+from chainrule.device import array_module
 
 __all__ = ["detect_anomaly", "AnomalyError"]
 
@@ -50,9 +50,10 @@ def check_gradients(node, grads):
     for position, g in enumerate(grads):
         if g is None:
             continue
-        bad = ~np.isfinite(g.data)
+        xp = array_module(g.data)
+        bad = ~xp.isfinite(g.data)
         if bad.any():
-            kind = "nan" if np.isnan(g.data).any() else "inf"
+            kind = "nan" if xp.isnan(g.data).any() else "inf"
             site = node._creation_site or "<created outside detect_anomaly()>"
             raise AnomalyError(
                 f"{node.name} returned {kind} in its gradient for input {position} "

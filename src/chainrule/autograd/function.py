@@ -19,7 +19,7 @@ subclass with two static methods:
 becomes the result's ``grad_fn``, the node of the graph that ``backward()``
 walks. Outputs of an integer or bool dtype never require grad.
 
-The first line of an op's docstring states its math, ``f(x);  d/dx = ...``:
+The summary (first paragraph) of an op's docstring states its math, ``f(x);  d/dx = ...``:
 tools show it as the op's derivative rule (``node.rule``).
 
     >>> import chainrule as cr
@@ -43,6 +43,7 @@ from chainrule.autograd.anomaly import _state as _anomaly_state
 from chainrule.autograd.anomaly import creation_site
 from chainrule.autograd.grad_mode import _mode
 from chainrule.autograd.graph import OutputGrads
+from chainrule.autograd.node import docstring_rule
 from chainrule.device import array_module
 from chainrule.tensor import Tensor
 from chainrule.utils.hooks import RemovableHandle
@@ -64,6 +65,7 @@ class Function:
     needs_input_grad = ()
     is_leaf = False
     local_derivatives = None  # a tensor op's local derivatives are Jacobians, not kept
+    value = None  # a tensor op does not keep its result for tools
     _next_slots = None  # per input: (output_nr, num_outputs) where it is one of several outputs
     _num_outputs = 1
     _input_meta = ()
@@ -212,8 +214,8 @@ class Function:
 
     @property
     def rule(self):
-        """The op's math and derivative rule: the first line of its docstring."""
-        return _first_line(type(self).__doc__) or self.name
+        """The op's math and derivative rule: its docstring's summary, as one line."""
+        return docstring_rule(type(self).__doc__) or self.name
 
     @property
     def inputs(self):
@@ -224,6 +226,11 @@ class Function:
     def input_shapes(self):
         """The shape of each of ``inputs``."""
         return tuple(tuple(meta[0]) for meta in self._input_meta if meta is not None)
+
+    @property
+    def input_dtypes(self):
+        """The dtype of each of ``inputs``."""
+        return tuple(meta[1] for meta in self._input_meta if meta is not None)
 
     @property
     def num_outputs(self):
@@ -280,10 +287,6 @@ class Function:
             self._saved = _FREED
             self._result = None
         return grads
-
-
-def _first_line(doc):
-    return doc.strip().splitlines()[0].strip() if doc and doc.strip() else ""
 
 
 def _freed_message(node):

@@ -2,8 +2,10 @@
 
 A dataset is anything with ``len(dataset)`` and ``dataset[i]``, as in
 PyTorch. ``TensorDataset`` also answers ``get_batch(indices)`` with a whole
-batch at once (one numpy fancy index per tensor), which ``DataLoader`` uses
-instead of collating samples one by one.
+batch at once (one fancy index per tensor), which ``DataLoader`` uses
+instead of collating samples one by one. Indices, orders and splits are
+bookkeeping, kept as host (numpy) int64 arrays; the tensors' own arrays are
+indexed and copied by their device's backend.
 
     >>> import numpy as np
     >>> import chainrule as cr
@@ -21,7 +23,8 @@ import math
 
 import numpy as np
 
-from chainrule import creation
+from chainrule.device import array_module
+from chainrule.random import Generator, numpy_generator
 from chainrule.tensor import Tensor
 
 __all__ = ["Dataset", "TensorDataset", "Subset", "random_split"]
@@ -87,10 +90,10 @@ class TensorDataset(Dataset):
 
 
 def _take(t, index):
-    """``t[index]`` as a new tensor; numpy directly when no graph needs recording."""
+    """``t[index]`` as a new tensor; the array directly when no graph needs recording."""
     if t.requires_grad:
         return t[index]
-    return Tensor._make(np.array(t.data[index]), False, None)
+    return Tensor._make(array_module(t.data).array(t.data[index]), False, None)
 
 
 class Subset(Dataset):
@@ -132,8 +135,9 @@ def random_split(dataset, lengths, generator=None):
     ``lengths`` are ints adding up to ``len(dataset)``, or fractions adding up
     to 1: then each gets ``floor(fraction * len)`` and the samples left over go
     one each to the first subsets, as in PyTorch. The permutation comes from
-    ``generator`` (a ``numpy.random.Generator``), by default chainrule's global
-    one, so ``chainrule.manual_seed`` fixes the split.
+    ``generator`` (a ``chainrule.Generator`` or a ``numpy.random.Generator``),
+    by default chainrule's ``default_generator``, so ``chainrule.manual_seed``
+    fixes the split.
     """
     generator = _check_generator(generator, "random_split")
     total = len(dataset)
@@ -175,10 +179,11 @@ def _counts_from_fractions(fractions, total):
 
 
 def _check_generator(generator, op):
-    """``generator``, or chainrule's global generator read now (``manual_seed`` replaces it)."""
-    if generator is None:
-        return creation.default_generator
+    """The numpy generator to draw from: ``generator``'s, or chainrule's default one's."""
+    if generator is None or isinstance(generator, Generator):
+        return numpy_generator(generator)  # read now: manual_seed restarts it
     if not isinstance(generator, np.random.Generator):
-        raise TypeError(f"{op}: generator must be a numpy.random.Generator (e.g. "
-                        f"numpy.random.default_rng(0)), got {type(generator).__name__}")
+        raise TypeError(f"{op}: generator must be a numpy.random.Generator or a "
+                        f"chainrule.Generator (e.g. numpy.random.default_rng(0)), got "
+                        f"{type(generator).__name__}")
     return generator

@@ -19,7 +19,8 @@ import collections.abc
 import numpy as np
 
 from chainrule.data.dataset import _check_generator
-from chainrule.tensor import Tensor
+from chainrule.device import array_module
+from chainrule.tensor import Tensor, tensor
 
 __all__ = ["DataLoader", "default_collate"]
 
@@ -99,13 +100,14 @@ def default_collate(samples):
     if isinstance(first, Tensor):
         return _stack_tensors(samples)
     if isinstance(first, (np.ndarray, np.generic)) and first.dtype.kind in "biufc":
+        # numpy samples are host data: each becomes a CPU tensor, then they are stacked
         return _stack_tensors([Tensor._make(np.asarray(s), False, None) for s in samples])
     if isinstance(first, bool):
-        return Tensor._make(np.array(samples, dtype=np.bool_), False, None)
+        return tensor(samples, dtype=np.bool_)
     if isinstance(first, int):
-        return Tensor._make(np.array(samples, dtype=np.int64), False, None)
+        return tensor(samples, dtype=np.int64)
     if isinstance(first, float):
-        return Tensor._make(np.array(samples, dtype=np.float64), False, None)
+        return tensor(samples, dtype=np.float64)
     if isinstance(first, (str, bytes)):
         return samples
     if isinstance(first, collections.abc.Mapping):
@@ -131,4 +133,9 @@ def _stack_tensors(tensors):
         from chainrule.ops.joining import stack
 
         return stack(tensors)
-    return Tensor._make(np.stack([t.data for t in tensors]), False, None)
+    return Tensor._make(_stacked([t.data for t in tensors]), False, None)
+
+
+def _stacked(arrays):
+    """The arrays (of one shape) stacked along a new first dimension."""
+    return array_module(*arrays).stack(arrays)

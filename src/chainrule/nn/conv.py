@@ -1,10 +1,11 @@
 """Convolution and pooling layers around ``chainrule.nn.functional``'s ops."""
 
-from chainrule import creation
+from chainrule.ops import creation
 from chainrule.nn import init
 from chainrule.nn.module import Module
 from chainrule.nn.parameter import Parameter
-from chainrule.ops.convolution import avg_pool2d, conv2d, max_pool2d
+from chainrule.ops.convolution import conv2d
+from chainrule.ops.pooling import avg_pool2d, max_pool2d
 
 __all__ = ["Conv2d", "MaxPool2d", "AvgPool2d"]
 

@@ -1,8 +1,10 @@
 """Weight initialisation, in place, with PyTorch's names and formulas.
 
-Draws come from chainrule's generator, so ``chainrule.manual_seed(s)``
-makes a model's initial weights repeatable. Each function fills its tensor
-without recording a graph and returns it.
+Draws come from ``generator=`` (a ``chainrule.Generator``), by default
+chainrule's ``default_generator``, so ``chainrule.manual_seed(s)`` makes a
+model's initial weights repeatable; they are copied to the tensor's device.
+Each function fills its tensor without recording a graph, bumps its
+version counter as any in-place write, and returns it.
 
 The variance-preserving bounds: for ``fan_in`` inputs per unit, Kaiming
 (He) initialisation keeps the variance of activations through ReLU layers,
@@ -13,10 +15,9 @@ standard deviation b / sqrt(3).
 
 import math
 
-import numpy as np
-
-from chainrule import creation
 from chainrule.autograd.grad_mode import no_grad
+from chainrule.device import backend_of
+from chainrule.random import numpy_generator
 
 __all__ = ["calculate_gain", "uniform_", "normal_", "constant_", "zeros_", "ones_",
            "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_",
@@ -49,7 +50,7 @@ def fan_in_and_fan_out(tensor):
             f"init: fan in and fan out need a tensor of at least 2 dimensions, got shape "
             f"{tuple(tensor.shape)}"
         )
-    receptive_field = int(np.prod(tensor.shape[2:])) if tensor.ndim > 2 else 1
+    receptive_field = math.prod(tensor.shape[2:])
     return tensor.shape[1] * receptive_field, tensor.shape[0] * receptive_field
 
 
@@ -60,12 +61,22 @@ def _fill(tensor, values):
     return tensor
 
 
-def uniform_(tensor, a=0.0, b=1.0):
-    return _fill(tensor, creation.default_generator.uniform(a, b, tensor.shape))
+def _drawn(tensor, values):
+    """Drawn ``values`` as an array of ``tensor``'s backend and dtype."""
+    values = backend_of(values).to_host(values)
+    return backend_of(tensor.data).asarray(values, dtype=tensor.dtype)
 
 
-def normal_(tensor, mean=0.0, std=1.0):
-    return _fill(tensor, creation.default_generator.normal(mean, std, tensor.shape))
+def uniform_(tensor, a=0.0, b=1.0, generator=None):
+    """Fill with draws from U(a, b)."""
+    draws = numpy_generator(generator).uniform(a, b, tensor.shape)
+    return _fill(tensor, _drawn(tensor, draws))
+
+
+def normal_(tensor, mean=0.0, std=1.0, generator=None):
+    """Fill with draws from N(mean, std**2)."""
+    draws = numpy_generator(generator).normal(mean, std, tensor.shape)
+    return _fill(tensor, _drawn(tensor, draws))
 
 
 def constant_(tensor, value):
@@ -80,15 +91,15 @@ def ones_(tensor):
     return _fill(tensor, 1)
 
 
-def xavier_uniform_(tensor, gain=1.0):
+def xavier_uniform_(tensor, gain=1.0, generator=None):
     fan_in, fan_out = fan_in_and_fan_out(tensor)
     bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
-    return uniform_(tensor, -bound, bound)
+    return uniform_(tensor, -bound, bound, generator)
 
 
-def xavier_normal_(tensor, gain=1.0):
+def xavier_normal_(tensor, gain=1.0, generator=None):
     fan_in, fan_out = fan_in_and_fan_out(tensor)
-    return normal_(tensor, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)))
+    return normal_(tensor, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)), generator)
 
 
 def _kaiming_std(tensor, a, mode, nonlinearity):
@@ -99,13 +110,13 @@ def _kaiming_std(tensor, a, mode, nonlinearity):
     return calculate_gain(nonlinearity, a) / math.sqrt(fan) if fan else 0.0
 
 
-def kaiming_uniform_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu"):
+def kaiming_uniform_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
     bound = math.sqrt(3.0) * _kaiming_std(tensor, a, mode, nonlinearity)
-    return uniform_(tensor, -bound, bound)
+    return uniform_(tensor, -bound, bound, generator)
 
 
-def kaiming_normal_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu"):
-    return normal_(tensor, 0.0, _kaiming_std(tensor, a, mode, nonlinearity))
+def kaiming_normal_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
+    return normal_(tensor, 0.0, _kaiming_std(tensor, a, mode, nonlinearity), generator)
 
 
 def default_layer_init_(weight, bias=None):

@@ -4,14 +4,16 @@ Each is a thin ``Module`` around a function of ``chainrule.nn.functional``;
 the derivatives live with those ops.
 """
 
-from chainrule import creation
+from chainrule.ops import creation
 from chainrule.nn import init
 from chainrule.nn.containers import Sequential
 from chainrule.nn.module import Module
 from chainrule.nn.parameter import Parameter
 from chainrule.ops.elementwise import gelu, leaky_relu, relu, sigmoid, tanh
 from chainrule.ops.linear import linear
-from chainrule.ops.nn import dropout, embedding, log_softmax, softmax
+from chainrule.ops.activation import log_softmax, softmax
+from chainrule.ops.dropout import dropout
+from chainrule.ops.embedding import embedding
 
 __all__ = ["Linear", "Identity", "Flatten", "Unflatten", "ReLU", "Tanh", "Sigmoid", "GELU", "LeakyReLU",
            "Softmax", "LogSoftmax", "Dropout", "Embedding", "MLP"]

@@ -4,6 +4,9 @@ Assigning a ``Parameter`` or a ``Module`` to an attribute registers it, so
 ``parameters()``, ``named_parameters()`` (dotted names such as
 ``"layers.0.weight"``), ``state_dict()``, ``train()``/``eval()`` and
 ``zero_grad()`` reach everything without bookkeeping by hand, as in PyTorch.
+``to(device | dtype)``, ``float()``, ``double()``, ``half()``, ``cpu()`` and
+``cuda()`` convert the parameters and buffers in place (each keeps its
+identity, so an optimizer made before still holds them).
 
     >>> import chainrule as cr
     >>> from chainrule import nn
@@ -23,10 +26,11 @@ from collections import OrderedDict
 
 import numpy as np
 
-from chainrule.utils.hooks import RemovableHandle
+from chainrule.device import array_module, backend_for, backend_of, device
 from chainrule.nn.hooks import BackwardHookCall
 from chainrule.nn.parameter import Parameter
-from chainrule.tensor import Tensor
+from chainrule.tensor import Tensor, _as_dtype
+from chainrule.utils.hooks import RemovableHandle
 
 __all__ = ["Module"]
 
@@ -234,7 +238,8 @@ class Module:
             if set_to_none:
                 param.grad = None
             elif param.grad is not None:
-                param.grad = Tensor._make(np.zeros_like(param.grad.data), False, None)
+                zeros = array_module(param.grad.data).zeros_like(param.grad.data)
+                param.grad = Tensor._make(zeros, False, None)
 
     def requires_grad_(self, requires_grad=True):
         for param in self.parameters():
@@ -272,7 +277,7 @@ class Module:
             if name not in state_dict:
                 continue
             value = state_dict[name]
-            array = value.data if isinstance(value, Tensor) else np.asarray(value)
+            array = value.data if isinstance(value, Tensor) else backend_of(value).asarray(value)
             if array.shape != target.data.shape:
                 mismatched.append(f"{name}: shape {tuple(array.shape)} in the checkpoint, "
                                   f"{tuple(target.data.shape)} in the model")
@@ -293,9 +298,62 @@ class Module:
             )
         for name, array in arrays.items():
             target = own[name]
-            target.data[...] = array
+            target.data[...] = _moved(array, backend_of(target.data))
             target._version[0] += 1
         return _IncompatibleKeys(missing, unexpected)
+
+    # ------------------------------------------------------ device and dtype
+
+    def to(self, *args, **kwargs):
+        """Move and/or cast the parameters and buffers, in place; returns ``self``.
+
+        As ``torch.nn.Module.to``: ``to(device)``, ``to(dtype)``, ``to(device,
+        dtype)``, ``to(tensor)`` (its device and dtype), or by keyword. A dtype
+        must be floating point and applies only to floating-point parameters
+        and buffers (``num_batches_tracked`` stays int64). Each parameter keeps
+        its identity: its ``data`` (and ``grad``) are replaced, and its version
+        counter moves on, so a graph that saved the old values refuses to
+        backward through them.
+        """
+        target_device, dtype = _parse_to(args, kwargs)
+        if dtype is not None and dtype.kind != "f":
+            raise TypeError(f"nn.Module.to only accepts floating point dtypes, but got desired "
+                            f"dtype={dtype}")
+        backend = None if target_device is None else backend_for(target_device)
+        return self._convert(lambda array: _converted(array, backend, dtype))
+
+    def cpu(self):
+        """Move every parameter and buffer to the CPU."""
+        return self.to("cpu")
+
+    def cuda(self, device=None):
+        """Move every parameter and buffer to a GPU (an error while no GPU backend is installed)."""
+        return self.to("cuda" if device is None else device)  # an int is cuda:int
+
+    def float(self):
+        """Cast floating-point parameters and buffers to float32."""
+        return self.to(np.float32)
+
+    def double(self):
+        """Cast floating-point parameters and buffers to float64."""
+        return self.to(np.float64)
+
+    def half(self):
+        """Cast floating-point parameters and buffers to float16."""
+        return self.to(np.float16)
+
+    def _convert(self, convert):
+        """Replace the data of every parameter, gradient and buffer by ``convert(data)``."""
+        seen = set()
+        for module in self._all_modules():
+            for tensor in list(module._parameters.values()) + list(module._buffers.values()):
+                if tensor is None or id(tensor) in seen:  # shared ones once
+                    continue
+                seen.add(id(tensor))
+                _replace_data(tensor, convert(tensor.data))
+                if tensor.grad is not None:
+                    _replace_data(tensor.grad, convert(tensor.grad.data))
+        return self
 
     # ---------------------------------------------------------------- repr
 
@@ -312,6 +370,55 @@ class Module:
             return f"{type(self).__name__}({extra})"
         body = "\n  ".join(([extra] if extra else []) + lines)
         return f"{type(self).__name__}(\n  {body}\n)"
+
+
+def _parse_to(args, kwargs):
+    """(device or None, numpy dtype or None) from ``to``'s arguments, as PyTorch reads them."""
+    kwargs = dict(kwargs)
+    kwargs.pop("non_blocking", None)
+    kwargs.pop("copy", None)
+    target_device, dtype = kwargs.pop("device", None), kwargs.pop("dtype", None)
+    tensor = kwargs.pop("tensor", None)
+    if kwargs:
+        raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
+    args = list(args)
+    if args and isinstance(args[-1], bool):  # to(dtype, non_blocking)
+        args.pop()
+    if len(args) > 2:
+        raise TypeError(f"to() takes a device, a dtype or a tensor, got {len(args)} arguments")
+    for arg in args:
+        if isinstance(arg, Tensor):
+            tensor = arg
+        elif isinstance(arg, (str, device)) or (isinstance(arg, int) and not isinstance(arg, bool)):
+            target_device = arg
+        else:
+            dtype = arg
+    if tensor is not None:
+        target_device, dtype = tensor.device, tensor.dtype
+    return target_device, None if dtype is None else _as_dtype(dtype)
+
+
+def _converted(array, backend, dtype):
+    """``array`` on ``backend`` (None: where it is) as ``dtype`` if it is floating point."""
+    if backend is not None:
+        array = _moved(array, backend)
+    if dtype is not None and array.dtype.kind == "f" and array.dtype != dtype:
+        array = array.astype(dtype)
+    return array
+
+
+def _moved(array, backend):
+    """``array`` as an array of ``backend`` (itself when it is one already)."""
+    source = backend_of(array)
+    if source is backend:
+        return array
+    return backend.asarray(source.to_host(array))
+
+
+def _replace_data(tensor, array):
+    if array is not tensor.data:
+        tensor.data = array
+        tensor._version[0] += 1  # what a saved tensor held is gone
 
 
 class _IncompatibleKeys:

@@ -4,12 +4,15 @@ Each normalises to zero mean and unit variance, ``(x - mean) / sqrt(var + eps)``
 then scales and shifts by learned ``weight`` and ``bias``; they differ in the
 dimensions the statistics are taken over. Composed of primitives, so the
 backward (including the gradient through the batch statistics) comes from
-those ops.
+those ops. BatchNorm's running statistics are updated in place, out of the
+graph, and each update bumps the buffer's version counter (as any in-place
+write does), so a graph that saved a buffer before the update refuses to
+backward through the stale value.
 """
 
 import numpy as np
 
-from chainrule import creation
+from chainrule.ops import creation
 from chainrule.autograd.grad_mode import no_grad
 from chainrule.nn.module import Module
 from chainrule.nn.parameter import Parameter
@@ -25,6 +28,8 @@ class _BatchNorm(Module):
     In training the batch's mean and biased variance normalise, and the
     running estimates move by ``momentum`` towards the batch's mean and
     unbiased variance, as in PyTorch; in eval the running estimates are used.
+    ``momentum=None`` makes them the cumulative average over all batches
+    seen (the factor is 1 / num_batches_tracked).
     """
 
     expected_ndim = ()
@@ -63,13 +68,7 @@ class _BatchNorm(Module):
             batch_mean = mean(x, dim=dims, keepdim=True)
             batch_var = var(x, dim=dims, correction=0, keepdim=True)
             if self.training and self.track_running_stats:
-                with no_grad():
-                    m = self.momentum
-                    self.running_mean.data[...] = ((1 - m) * self.running_mean.data
-                                                   + m * batch_mean.data.reshape(-1))
-                    self.running_var.data[...] = ((1 - m) * self.running_var.data
-                                                  + m * batch_var.data.reshape(-1) * count / (count - 1))
-                    self.num_batches_tracked.data[...] += 1
+                self._update_running_stats(batch_mean, batch_var, count)
             centred, variance = x - batch_mean, batch_var
         else:
             centred = x - self.running_mean.reshape(channel_shape)
@@ -79,9 +78,27 @@ class _BatchNorm(Module):
             out = out * self.weight.reshape(channel_shape) + self.bias.reshape(channel_shape)
         return out
 
+    def _update_running_stats(self, batch_mean, batch_var, count):
+        """running <- (1 - m) running + m batch (unbiased variance), in place; versions bumped."""
+        with no_grad():
+            _write(self.num_batches_tracked, self.num_batches_tracked.data + 1)
+            m = self.momentum
+            if m is None:  # cumulative moving average
+                m = 1.0 / self.num_batches_tracked.data.item()
+            _write(self.running_mean, (1 - m) * self.running_mean.data
+                   + m * batch_mean.data.reshape(-1))
+            _write(self.running_var, (1 - m) * self.running_var.data
+                   + m * batch_var.data.reshape(-1) * count / (count - 1))
+
     def extra_repr(self):
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
                 f"affine={self.affine}, track_running_stats={self.track_running_stats}")
+
+
+def _write(buffer, values):
+    """``buffer[...] = values`` as an in-place write: the version counter moves on."""
+    buffer.data[...] = values
+    buffer._version[0] += 1
 
 
 class BatchNorm1d(_BatchNorm):

@@ -2,7 +2,8 @@
 
 import numpy as np
 
-from chainrule.tensor import Tensor
+from chainrule.device import backend_for
+from chainrule.tensor import Tensor, _to_array
 
 __all__ = ["Parameter"]
 
@@ -10,26 +11,21 @@ __all__ = ["Parameter"]
 class Parameter(Tensor):
     """A leaf tensor that requires grad by default; assigning it to a Module registers it.
 
-    ``Parameter(data)`` shares ``data``'s memory when ``data`` is a Tensor
-    (as ``torch.nn.Parameter`` does), else copies it.
+    ``Parameter(data)`` shares ``data``'s memory and version counter when
+    ``data`` is a Tensor (as ``torch.nn.Parameter`` does), else copies it.
     """
 
     __slots__ = ()
 
-    def __init__(self, data=None, requires_grad=True):
+    def __new__(cls, data=None, requires_grad=True):
         if data is None:
-            data = np.empty(0, dtype=np.float32)
-        if isinstance(data, Tensor):
-            self.data = data.data
-            self.grad = None
-            self.grad_fn = None
-            self._version = data._version
-            self._hooks = None
-            self._view_of = None
-            self.requires_grad = False
-            self.requires_grad_(requires_grad)
+            param = cls._make(backend_for(None).xp.empty(0, dtype=np.float32), False, None)
+        elif isinstance(data, Tensor):
+            param = cls._make(data.data, False, None)
+            param._version = data._version  # the same memory: in-place changes show in both
         else:
-            super().__init__(data, requires_grad=requires_grad)
+            param = cls._make(_to_array(data, None), False, None)
+        return param.requires_grad_(requires_grad)
 
     def __repr__(self):
         return "Parameter containing:\n" + super().__repr__()

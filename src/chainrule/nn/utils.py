@@ -17,6 +17,7 @@ import numbers
 
 import numpy as np
 
+from chainrule.device import array_module, backend_for
 from chainrule.tensor import Tensor
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_"]
@@ -40,22 +41,23 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     if not p > 0:
         raise ValueError(f"{name}: norm_type must be a positive number or inf, got {norm_type!r}")
     if not grads:
-        return Tensor._make(np.array(0.0, dtype=np.float32), False, None)
+        return Tensor._make(backend_for(None).xp.zeros((), dtype=np.float32), False, None)
 
-    dtype = np.result_type(*(g.data for g in grads))
-    norms = np.array([_vector_norm(g.data, p) for g in grads], dtype=dtype)
-    total = _vector_norm(norms, p).astype(dtype)
-    if error_if_nonfinite and not np.isfinite(total):
+    xp = array_module(*(g.data for g in grads))
+    dtype = np.result_type(*(g.dtype for g in grads))
+    norms = xp.stack([_vector_norm(g.data, p).astype(dtype) for g in grads])
+    total = xp.asarray(_vector_norm(norms, p), dtype=dtype)  # a 0-d array
+    if error_if_nonfinite and not bool(xp.isfinite(total)):
         raise RuntimeError(
             f"{name}: The total norm of order {p} for gradients from `parameters` is non-finite, "
             "so it cannot be clipped. To disable this error and scale the gradients by the "
             "non-finite norm anyway, set `error_if_nonfinite=False`"
         )
-    coefficient = np.minimum(max_norm / (total + 1e-6), 1.0)  # nan stays nan, as in torch
+    coefficient = xp.minimum(max_norm / (total + 1e-6), 1.0)  # nan stays nan, as in torch
     with np.errstate(invalid="ignore"):  # inf * 0 is nan, as in torch, without a warning
         for g in grads:
             _write(g, g.data * coefficient)
-    return Tensor._make(np.asarray(total), False, None)
+    return Tensor._make(total, False, None)
 
 
 def clip_grad_value_(parameters, clip_value):
@@ -64,7 +66,7 @@ def clip_grad_value_(parameters, clip_value):
     grads = _grads(parameters, name)
     _check_non_negative(name, "clip_value", clip_value)
     for g in grads:
-        _write(g, np.clip(g.data, -clip_value, clip_value))
+        _write(g, g.data.clip(-clip_value, clip_value))
 
 
 def _grads(parameters, name):
@@ -87,14 +89,15 @@ def _check_non_negative(name, argument, value):
 
 def _vector_norm(array, p):
     """||array||_p over all its elements, in float64 at least."""
-    magnitudes = np.abs(array.astype(np.result_type(array.dtype, np.float64), copy=False)).ravel()
+    xp = array_module(array)
+    magnitudes = abs(array.astype(np.result_type(array.dtype, np.float64), copy=False)).ravel()
     if magnitudes.size == 0:
-        return np.float64(0.0)
+        return xp.zeros((), dtype=np.float64)
     if p == math.inf:
         return magnitudes.max()
     if p == 2:
-        return np.sqrt(np.dot(magnitudes, magnitudes))
-    return np.sum(magnitudes**p) ** (1 / p)
+        return xp.sqrt(magnitudes @ magnitudes)
+    return (magnitudes**p).sum() ** (1 / p)
 
 
 def _write(grad, values):
@@ -102,5 +105,5 @@ def _write(grad, values):
     if grad.data.flags.writeable:
         grad.data[...] = values
     else:
-        grad.data = np.array(values, dtype=grad.data.dtype)
+        grad.data = values.astype(grad.data.dtype)  # a copy
     grad._version[0] += 1

@@ -1,4 +1,4 @@
-"""Every op of the tensor engine, one ``Function`` each, grouped by kind.
+"""Every op of the tensor engine, one ``Function`` per primitive, one file per kind of op.
 
 Importing this package imports every op module; each op's
 ``@register(...)`` declaration (``chainrule.registry``) then makes its
@@ -6,14 +6,10 @@ public function, its ``Tensor`` method and operators, and its in-place
 variant. Nothing else lists the ops.
 """
 
-from chainrule.ops import (arithmetic, conversion, convolution, elementwise, indexing, inplace,
-                           joining, linear, loss, nn, reduction, shape)
-from chainrule.tensor import Tensor as _Tensor
+from chainrule.ops import (activation, arithmetic, comparison, conversion, convolution, creation,
+                           dropout, elementwise, embedding, indexing, inplace, joining, linear,
+                           loss, padding, pooling, reduction, shape)
 
-MODULES = (arithmetic, conversion, convolution, elementwise, indexing, inplace, joining, linear,
-           loss, nn, reduction, shape)
-
-# TEMPORARY while modules move to @register: bind what they still list in METHODS.
-for _module in MODULES:
-    for _name, _fn in getattr(_module, "METHODS", {}).items():
-        setattr(_Tensor, _name, _fn)
+MODULES = (activation, arithmetic, comparison, conversion, convolution, creation, dropout,
+           elementwise, embedding, indexing, inplace, joining, linear, loss, padding, pooling,
+           reduction, shape)

@@ -12,14 +12,25 @@ def data(x):
     return x.data if isinstance(x, Tensor) else x
 
 
+def shape_of(x):
+    """The shape of a tensor, an array of any backend, or a number (``()``)."""
+    return tuple(getattr(data(x), "shape", ()))
+
+
 _PLAIN_OPERANDS = {Tensor, float, int, np.ndarray, np.float32, np.float64}
 
 
+def is_array(x):
+    """An array of some backend: numpy's, or any array-API array (CuPy's, ...)."""
+    return isinstance(x, np.ndarray) or hasattr(x, "__array_namespace__")
+
+
 def check_operand(x, op):
-    """Tensors and real numbers pass; anything else is a clear TypeError."""
+    """Tensors, real numbers and arrays pass; anything else is a clear TypeError."""
     if type(x) in _PLAIN_OPERANDS:
         return x
-    if isinstance(x, (Tensor, numbers.Number, np.ndarray)) and not isinstance(x, (bool, complex)):
+    known = isinstance(x, (Tensor, numbers.Number)) or is_array(x)
+    if known and not isinstance(x, (bool, complex)):
         return x
     raise TypeError(
         f"{op}: expected a Tensor or a number, got {type(x).__name__}"
@@ -28,11 +39,11 @@ def check_operand(x, op):
 
 
 def broadcasting(op, fn, a, b):
-    """``fn(a, b)`` on arrays, with numpy's broadcasting error made to name the op."""
+    """``fn(a, b)`` on arrays, with the broadcasting error made to name the op."""
     try:
         return fn(a, b)
     except ValueError:
         raise ValueError(
-            f"{op}: shapes {tuple(np.shape(a))} and {tuple(np.shape(b))} cannot be broadcast "
+            f"{op}: shapes {shape_of(a)} and {shape_of(b)} cannot be broadcast "
             "together; each dimension must match or be 1 (counting from the last)"
         ) from None

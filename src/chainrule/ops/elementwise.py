@@ -3,20 +3,27 @@
 So each derivative is elementwise too: ``d(f(x))/dx = f'(x)``, and the rule
 is ``grad * f'(x)``. Where ``f'`` is cheapest from the result (``exp``,
 ``tanh``, ``sigmoid``, ``sqrt``), the result is saved instead of the input.
-Comparisons (``<``, ``==``, ...) are not differentiable: they return boolean
-tensors that never require grad.
+Comparisons and logical ops (``<``, ``==``, ``&``) live in
+``chainrule.ops.comparison``: they are not differentiable.
+
+    >>> import chainrule as cr
+    >>> x = cr.tensor([-1.0, 0.5, 3.0], requires_grad=True)
+    >>> x.clamp(0, 1).sum().backward()
+    >>> x.grad
+    tensor([0., 1., 0.], dtype=float32)
 """
 
 import math
 
 import numpy as np
+import scipy.special
 
 from chainrule.autograd.function import Function
-from chainrule.ops._operands import broadcasting, check_operand, data
+from chainrule.device import array_module, backend_of
+from chainrule.ops._operands import broadcasting, check_operand, data, shape_of
+from chainrule.ops.comparison import gt
+from chainrule.registry import register
 from chainrule.tensor import Tensor
-
-__all__ = ["exp", "log", "sqrt", "abs", "sin", "cos", "tanh", "sigmoid", "relu", "leaky_relu",
-           "gelu", "softplus", "clamp", "maximum", "minimum", "where"]
 
 
 class Exp(Function):
@@ -25,7 +32,7 @@ class Exp(Function):
     @staticmethod
     def forward(ctx, x):
         with np.errstate(over="ignore"):  # overflows to inf, as in PyTorch
-            return ctx.save_result(np.exp(x.data))
+            return ctx.save_result(array_module(x.data).exp(x.data))
 
     @staticmethod
     def backward(ctx, grad):
@@ -39,7 +46,7 @@ class Log(Function):
     def forward(ctx, x):
         ctx.save_for_backward(x)
         with np.errstate(divide="ignore", invalid="ignore"):
-            return np.log(x.data)
+            return array_module(x.data).log(x.data)
 
     @staticmethod
     def backward(ctx, grad):
@@ -53,7 +60,7 @@ class Sqrt(Function):
     @staticmethod
     def forward(ctx, x):
         with np.errstate(invalid="ignore"):
-            return ctx.save_result(np.sqrt(x.data))
+            return ctx.save_result(array_module(x.data).sqrt(x.data))
 
     @staticmethod
     def backward(ctx, grad):
@@ -66,12 +73,25 @@ class Abs(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return np.abs(x.data)
+        return array_module(x.data).abs(x.data)
 
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        return grad * sign(x)
+        # sign(x) is piecewise constant: a constant factor, also when differentiating again
+        return grad * Tensor._make(array_module(x.data).sign(x.data), False, None)
+
+
+class Sign(Function):
+    """sign(x), -1, 0 or 1;  d/dx = 0 (flat wherever it is defined, as PyTorch takes it)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return array_module(x.data).sign(x.data)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return Tensor._make(array_module(grad.data).zeros_like(grad.data), False, None)
 
 
 class Sin(Function):
@@ -80,7 +100,7 @@ class Sin(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return np.sin(x.data)
+        return array_module(x.data).sin(x.data)
 
     @staticmethod
     def backward(ctx, grad):
@@ -94,7 +114,7 @@ class Cos(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return np.cos(x.data)
+        return array_module(x.data).cos(x.data)
 
     @staticmethod
     def backward(ctx, grad):
@@ -107,7 +127,7 @@ class Tanh(Function):
 
     @staticmethod
     def forward(ctx, x):
-        return ctx.save_result(np.tanh(x.data))
+        return ctx.save_result(array_module(x.data).tanh(x.data))
 
     @staticmethod
     def backward(ctx, grad):
@@ -120,9 +140,10 @@ class Sigmoid(Function):
 
     @staticmethod
     def forward(ctx, x):
+        xp = array_module(x.data)
         # e**-|x| never overflows; for x < 0, s(x) = e**x / (1 + e**x)
-        e = np.exp(-np.abs(x.data))
-        return ctx.save_result(np.where(x.data >= 0, 1 / (1 + e), e / (1 + e)))
+        e = xp.exp(-xp.abs(x.data))
+        return ctx.save_result(xp.where(x.data >= 0, 1 / (1 + e), e / (1 + e)))
 
     @staticmethod
     def backward(ctx, grad):
@@ -135,7 +156,7 @@ class ReLU(Function):
 
     @staticmethod
     def forward(ctx, x):
-        return ctx.save_result(np.maximum(x.data, 0))
+        return ctx.save_result(array_module(x.data).maximum(x.data, 0))
 
     @staticmethod
     def backward(ctx, grad):
@@ -149,100 +170,16 @@ class LeakyReLU(Function):
     def forward(ctx, x, negative_slope):
         ctx.save_for_backward(x)
         ctx.negative_slope = negative_slope
-        return np.where(x.data > 0, x.data, x.data * negative_slope)
+        return array_module(x.data).where(x.data > 0, x.data, x.data * negative_slope)
 
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        return where(x > 0, grad, grad * ctx.negative_slope), None
-
-
-class Where(Function):
-    """condition ? a : b;  the gradient goes to a where the condition holds, else to b.
-
-    (Where a or b was broadcast, the engine sums its gradient back to its shape.)
-    """
-
-    @staticmethod
-    def forward(ctx, condition, a, b):
-        ctx.condition = data(condition).astype(bool)
-        ctx.shapes = (np.shape(data(a)), np.shape(data(b)))
-        try:
-            return np.where(ctx.condition, data(a), data(b))
-        except ValueError:
-            raise ValueError(
-                f"where: shapes {np.shape(ctx.condition)}, {ctx.shapes[0]} and {ctx.shapes[1]} "
-                "cannot be broadcast together"
-            ) from None
-
-    @staticmethod
-    def backward(ctx, grad):
-        _, needs_a, needs_b = ctx.needs_input_grad
-        zero = grad.data.dtype.type(0)
-        return (None,
-                where(ctx.condition, grad, zero) if needs_a else None,
-                where(ctx.condition, zero, grad) if needs_b else None)
-
-
-def exp(x):
-    return Exp.apply(x)
-
-
-def log(x):
-    return Log.apply(x)
-
-
-def sqrt(x):
-    return Sqrt.apply(x)
-
-
-def abs(x):
-    return Abs.apply(x)
-
-
-def sin(x):
-    return Sin.apply(x)
-
-
-def cos(x):
-    return Cos.apply(x)
-
-
-def tanh(x):
-    return Tanh.apply(x)
-
-
-def sigmoid(x):
-    return Sigmoid.apply(x)
-
-
-def relu(x):
-    return ReLU.apply(x)
-
-
-def leaky_relu(x, negative_slope=0.01):
-    return LeakyReLU.apply(x, negative_slope)
-
-
-def where(condition, a, b):
-    """Elements of ``a`` where ``condition`` holds, else of ``b`` (either may be a number)."""
-    return Where.apply(condition, check_operand(a, "where"), check_operand(b, "where"))
-
-
-def gelu(x, approximate="none"):
-    """x * Phi(x), Phi the standard normal CDF; composed, so no backward of its own.
-
-    ``approximate="tanh"`` uses 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x**3))).
-    """
-    if approximate == "tanh":
-        return 0.5 * x * (1 + tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x * x * x)))
-    if approximate != "none":
-        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
-    return x * normal_cdf(x)
+        return where(gt(x, 0), grad, grad * ctx.negative_slope), None
 
 
 class Erf(Function):
-    """erf(x) = 2/sqrt(pi) * integral_0^x e**-t**2 dt;  d/dx = 2/sqrt(pi) e**-x**2."""
+    """erf(x) = 2/sqrt(pi) * integral_0^x e**(-t**2) dt;  d/dx = 2/sqrt(pi) e**(-x**2)."""
 
     @staticmethod
     def forward(ctx, x):
@@ -255,103 +192,246 @@ class Erf(Function):
         return grad * (2 / math.sqrt(math.pi)) * exp(-(x * x))
 
 
-def erf(x):
-    return Erf.apply(x)
+class Where(Function):
+    """condition ? a : b;  the gradient goes to a where the condition holds, else to b.
+
+    (Where a or b was broadcast, the engine sums its gradient back to its shape.)
+    """
+
+    @staticmethod
+    def forward(ctx, condition, a, b):
+        ctx.condition = data(condition).astype(bool)
+        a, b = data(a), data(b)
+        try:
+            return array_module(ctx.condition, a, b).where(ctx.condition, a, b)
+        except ValueError:
+            raise ValueError(
+                f"where: shapes {shape_of(ctx.condition)}, {shape_of(a)} and {shape_of(b)} "
+                "cannot be broadcast together"
+            ) from None
+
+    @staticmethod
+    def backward(ctx, grad):
+        _, needs_a, needs_b = ctx.needs_input_grad
+        zero = grad.data.dtype.type(0)
+        return (None,
+                where(ctx.condition, grad, zero) if needs_a else None,
+                where(ctx.condition, zero, grad) if needs_b else None)
 
 
-def normal_cdf(x):
-    """Phi(x) = (1 + erf(x / sqrt 2)) / 2."""
+class Clamp(Function):
+    """min(max(x, lo), hi);  d/dx = 1 where lo <= x <= hi, else 0; d/dlo, d/dhi = 1 where clamped.
+
+    NOTE: as in PyTorch, where lo > hi every element is hi and the whole
+    gradient goes to hi; x on a bound counts as inside (gradient 1 to x).
+    """
+
+    @staticmethod
+    def forward(ctx, x, lo, hi):
+        ctx.save_for_backward(x, lo, hi)
+        out, lo, hi = x.data, data(lo), data(hi)
+        xp = array_module(out, lo, hi)
+        if lo is not None:
+            out = broadcasting("clamp", xp.maximum, out, lo)
+        if hi is not None:
+            out = broadcasting("clamp", xp.minimum, out, hi)
+        return out if out is not x.data else out.copy()
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, lo, hi = ctx.saved_tensors
+        x, lo, hi = x.data, data(lo), data(hi)
+        needs_x, needs_lo, needs_hi = ctx.needs_input_grad
+        zero = grad.data.dtype.type(0)
+        if lo is None:
+            inside, below, above = x <= hi, None, x > hi
+        elif hi is None:
+            inside, below, above = x >= lo, x < lo, None
+        else:  # PyTorch's rule, so that lo > hi sends everything to hi
+            inside = (x >= lo) & (x <= hi)
+            below, above = (x < lo) & (lo < hi), (x > hi) | (hi < lo)
+        return (where(inside, grad, zero) if needs_x else None,
+                where(below, grad, zero) if needs_lo else None,
+                where(above, grad, zero) if needs_hi else None)
+
+
+def _erf(values):
+    """erf elementwise, exact to double precision (scipy's, one vectorised call).
+
+    The array goes through the host, so this works for every backend; a GPU
+    backend may bring its own erf later (CuPy's ``cupyx.scipy.special``).
+    """
+    backend = backend_of(values)
+    out = scipy.special.erf(backend.to_host(values))
+    return backend.asarray(out, dtype=values.dtype)
+
+
+def _tensor(x, op):
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{op}: expected a Tensor, got {type(x).__name__}")
+    return x
+
+
+# ------------------------------------------------------------ declarations
+
+
+@register("torch", "Tensor", inplace=True)
+def exp(input):
+    """e**input, elementwise."""
+    return Exp.apply(_tensor(input, "exp"))
+
+
+@register("torch", "Tensor", inplace=True)
+def log(input):
+    """The natural logarithm, elementwise."""
+    return Log.apply(_tensor(input, "log"))
+
+
+@register("torch", "Tensor", inplace=True)
+def sqrt(input):
+    return Sqrt.apply(_tensor(input, "sqrt"))
+
+
+@register("torch", "Tensor", aliases=("absolute",), operators=("__abs__",), inplace=True)
+def abs(input):
+    return Abs.apply(_tensor(input, "abs"))
+
+
+@register("torch", "Tensor", inplace=True)
+def sign(input):
+    """-1, 0 or 1 by the sign of each element; its gradient is 0."""
+    return Sign.apply(_tensor(input, "sign"))
+
+
+@register("torch", "Tensor", inplace=True)
+def sin(input):
+    return Sin.apply(_tensor(input, "sin"))
+
+
+@register("torch", "Tensor", inplace=True)
+def cos(input):
+    return Cos.apply(_tensor(input, "cos"))
+
+
+@register("torch", "Tensor", "nn.functional", inplace=True)
+def tanh(input):
+    return Tanh.apply(_tensor(input, "tanh"))
+
+
+@register("torch", "Tensor", "nn.functional", inplace=True)
+def sigmoid(input):
+    return Sigmoid.apply(_tensor(input, "sigmoid"))
+
+
+@register("torch", "Tensor", inplace=True)
+def relu(input):
+    """max(0, input), elementwise."""
+    return ReLU.apply(_tensor(input, "relu"))
+
+
+@register("nn.functional", name="relu")
+def functional_relu(input, inplace=False):
+    """max(0, input); ``inplace=True`` changes ``input`` itself (``input.relu_()``)."""
+    return input.relu_() if inplace else relu(input)
+
+
+@register("nn.functional")
+def leaky_relu(input, negative_slope=0.01, inplace=False):
+    """input where positive, else negative_slope * input."""
+    _tensor(input, "leaky_relu")
+    if inplace:
+        return input._modify_in_place("leaky_relu_", lambda x: LeakyReLU.apply(x, negative_slope))
+    return LeakyReLU.apply(input, negative_slope)
+
+
+@register("torch", "Tensor", "special", inplace=True)
+def erf(input):
+    """The error function, 2/sqrt(pi) * integral_0^input e**(-t**2) dt, elementwise."""
+    return Erf.apply(_tensor(input, "erf"))
+
+
+def _normal_cdf(x):
+    """Phi(x) = (1 + erf(x / sqrt 2)) / 2, the standard normal CDF."""
     return 0.5 * (1 + erf(x * (1 / math.sqrt(2))))
 
 
-def softplus(x, beta=1.0, threshold=20.0):
+@register("nn.functional")
+def gelu(input, approximate="none"):
+    """x * Phi(x), Phi the standard normal CDF; composed, so no backward of its own.
+
+    ``approximate="tanh"`` uses 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x**3))).
+    """
+    x = _tensor(input, "gelu")
+    if approximate == "tanh":
+        return 0.5 * x * (1 + tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x * x * x)))
+    if approximate != "none":
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    return x * _normal_cdf(x)
+
+
+@register("nn.functional")
+def softplus(input, beta=1.0, threshold=20.0):
     """log(1 + e**(beta x)) / beta, and x itself where beta x > threshold (PyTorch's rule).
 
     Written as relu(z) + log(1 + e**-|z|), which never overflows; its
     derivative, sigmoid(beta x), comes from composing the primitives.
     """
+    x = _tensor(input, "softplus")
     z = x * beta
     smooth = (relu(z) + log(1 + exp(-abs(z)))) / beta
-    return where(z > threshold, x, smooth)
+    return where(gt(z, threshold), x, smooth)
 
 
-def clamp(x, min=None, max=None):
-    """x limited to [min, max];  d/dx = 1 inside, 0 where clamped (1 at the bounds, as PyTorch)."""
+@register("torch", "Tensor", aliases=("clip",), inplace=True)
+def clamp(input, min=None, max=None):
+    """input limited to [min, max] (numbers or tensors); where min > max, every element is max."""
     if min is None and max is None:
-        raise ValueError("clamp: give at least one of min and max")
-    out = x
-    if min is not None:
-        out = where(x >= min, out, min)
-    if max is not None:
-        out = where(x <= max, out, max)
-    return out
+        raise ValueError("clamp: at least one of min and max must not be None")
+    return Clamp.apply(_tensor(input, "clamp"), _bound(min), _bound(max))
 
 
-def maximum(a, b):
+@register("torch", "Tensor", inplace=True)
+def clamp_min(input, min):
+    return Clamp.apply(_tensor(input, "clamp_min"), check_operand(min, "clamp_min"), None)
+
+
+@register("torch", "Tensor", inplace=True)
+def clamp_max(input, max):
+    return Clamp.apply(_tensor(input, "clamp_max"), None, check_operand(max, "clamp_max"))
+
+
+def _bound(value):
+    return None if value is None else check_operand(value, "clamp")
+
+
+@register("torch", "Tensor")
+def maximum(input, other):
     """Elementwise max;  the gradient goes to the larger, split evenly on ties (as PyTorch)."""
-    return _select(a, b, np.greater, "maximum")
+    return _select(input, other, "greater", "maximum")
 
 
-def minimum(a, b):
+@register("torch", "Tensor")
+def minimum(input, other):
     """Elementwise min;  the gradient goes to the smaller, split evenly on ties (as PyTorch)."""
-    return _select(a, b, np.less, "minimum")
+    return _select(input, other, "less", "minimum")
 
 
 def _select(a, b, wins, op):
     a, b = check_operand(a, op), check_operand(b, op)
-    a_wins = broadcasting(op, wins, data(a), data(b))
+    xp = array_module(data(a), data(b))
+    a_wins = broadcasting(op, getattr(xp, wins), data(a), data(b))
     tie = data(a) == data(b)
     half = (a + b) * 0.5
     return where(a_wins, a, where(tie, half, b))
 
 
-def sign(x):
-    """-1, 0 or 1 by the sign of x; not differentiable (a constant)."""
-    return Tensor._make(np.sign(x.data), False, None)
+@register("torch")
+def where(condition, input, other):
+    """``input`` where ``condition`` holds, else ``other`` (either may be a number)."""
+    return Where.apply(condition, check_operand(input, "where"), check_operand(other, "where"))
 
 
-# ------------------------------------------------------------ comparisons
-
-
-def _comparison(ufunc, name):
-    def compare(a, b):
-        check_operand(b, name)
-        return Tensor._make(broadcasting(name, ufunc, data(a), data(b)), False, None)
-
-    compare.__name__ = name
-    compare.__doc__ = f"Elementwise {name}: a boolean tensor that does not require grad."
-    return compare
-
-
-def _logical(ufunc, name):
-    def combine(a, b):
-        return Tensor._make(broadcasting(name, ufunc, data(a), data(b)), False, None)
-
-    combine.__name__ = name
-    return combine
-
-
-def logical_not(x):
-    return Tensor._make(np.logical_not(x.data) if x.data.dtype == bool else np.invert(x.data),
-                        False, None)
-
-
-eq, ne = _comparison(np.equal, "eq"), _comparison(np.not_equal, "ne")
-lt, le = _comparison(np.less, "lt"), _comparison(np.less_equal, "le")
-gt, ge = _comparison(np.greater, "gt"), _comparison(np.greater_equal, "ge")
-
-
-def _erf(values):
-    """erf elementwise, from math.erf (exact to double precision; numpy has no erf)."""
-    return np.vectorize(math.erf, otypes=[values.dtype])(values) if values.size else values.copy()
-
-
-METHODS = {
-    "exp": exp, "log": log, "sqrt": sqrt, "abs": abs, "__abs__": abs, "sin": sin, "cos": cos,
-    "tanh": tanh, "sigmoid": sigmoid, "relu": relu, "clamp": clamp, "clip": clamp,
-    "sign": sign, "maximum": maximum, "minimum": minimum,
-    "__eq__": eq, "__ne__": ne, "__lt__": lt, "__le__": le, "__gt__": gt, "__ge__": ge,
-    "eq": eq, "ne": ne, "lt": lt, "le": le, "gt": gt, "ge": ge,
-    "__and__": _logical(np.bitwise_and, "and"), "__or__": _logical(np.bitwise_or, "or"),
-    "__xor__": _logical(np.bitwise_xor, "xor"), "__invert__": logical_not,
-}
+@register("Tensor", name="where")
+def tensor_where(input, condition, other):
+    """``x.where(condition, y)`` is ``where(condition, x, y)``, as ``torch.Tensor.where``."""
+    return where(condition, input, other)

@@ -21,21 +21,27 @@ boolean or integer array makes a copy.
 
 import numpy as np
 
+from chainrule.autograd.broadcasting import View, sum_to_shape
 from chainrule.autograd.function import Function
+from chainrule.device import array_module, backend_of
 from chainrule.ops._operands import data
 from chainrule.ops.elementwise import where
-from chainrule.ops.shape import View, sum_to_shape
+from chainrule.registry import register
 from chainrule.tensor import Tensor, _check_dim
 
-__all__ = ["getitem", "setitem", "gather", "index_select"]
+# helpers for other ops; the ops themselves are registered
+__all__ = ["read_at", "along_dim", "normalize_index", "is_basic", "describe_index"]
 
 
 # ------------------------------------------------------------------ reading
 
 
 class Index(Function):
-    """x[index];  the gradient is added back at index into zeros of x's shape, summing
-    where an index repeats. With boolean or integer arrays in the index: a copy."""
+    """x[index];  d/dx = the gradient added back at index into zeros of x's shape.
+
+    Where an index repeats, the gradients add up. With boolean or integer
+    arrays in the index the result is a copy.
+    """
 
     @staticmethod
     def forward(ctx, x, index):
@@ -54,18 +60,22 @@ class Index(Function):
 
 
 class Slice(View, Index):
-    """Index with a basic index (ints, slices, None, ...): the same op, but its result is a
-    view, sharing x's memory and version counter, as numpy's is."""
+    """x[index] for a basic index (ints, slices, None, ...);  d/dx = as Index's.
+
+    The same op as Index, but its result is a view, sharing x's memory and
+    version counter, as numpy's is.
+    """
 
     def write_back(self, base, value):
         """An in-place change of this view (``y[0] += 1``): write ``value`` into ``base``
         at the index, moving base's history to the write, and return the new view."""
-        base._modify_in_place("__setitem__", lambda source: IndexPut.apply(source, value, self.index))
+        base._modify_in_place("__setitem__",
+                              lambda source: IndexPut.apply(source, value, self.index))
         return read_at(base, self.index)
 
 
 class IndexAdd(Function):
-    """zeros(shape) with g added at index (np.add.at: repeats accumulate);  d/dg = read at index.
+    """zeros(shape) with g added at index (repeats accumulate);  d/dg = read at index.
 
     The backward of indexing, and indexing is its backward.
     """
@@ -73,11 +83,11 @@ class IndexAdd(Function):
     @staticmethod
     def forward(ctx, g, index, shape):
         ctx.index = index
-        out = np.zeros(shape, dtype=g.data.dtype)
+        out = array_module(g.data).zeros(shape, dtype=g.data.dtype)
         if is_basic(index):  # no position can repeat: a plain write is enough
             out[index] = g.data
         else:
-            np.add.at(out, index, g.data)
+            backend_of(out).add_at(out, index, g.data)
         return out
 
     @staticmethod
@@ -90,17 +100,20 @@ def read_at(x, index):
     return (Slice if is_basic(index) else Index).apply(x, index)
 
 
-def getitem(x, index):
+@register("Tensor", name="__getitem__")
+def getitem(input, index):
     """``x[index]``, numpy's rules: a view for basic indices, a copy for arrays."""
-    return read_at(x, normalize_index(index, "__getitem__"))
+    return read_at(input, normalize_index(index, "__getitem__", array_module(input.data)))
 
 
 # ------------------------------------------------------------------ writing
 
 
 class IndexPut(Function):
-    """x with value written at index;  d/dx = 1 off index, 0 on it;  d/dvalue = the
-    gradient read at index, summed over the positions value was broadcast to.
+    """x with value written at index;  d/dx = 1 off index, 0 on it;  d/dvalue = read at index.
+
+    The gradient of ``value`` is the gradient read at index, summed over the
+    positions value was broadcast to.
 
     NOTE: where an integer index repeats, the last write wins (numpy's rule) and
     only it gets a gradient, so the gradient is the true derivative. PyTorch
@@ -109,10 +122,10 @@ class IndexPut(Function):
 
     @staticmethod
     def forward(ctx, x, value, index):
-        ctx.index, ctx.value_shape = index, np.shape(data(value))
+        ctx.index, ctx.value_shape = index, _shape_of(data(value))
         ctx.kept = None
         if isinstance(value, Tensor) and value.requires_grad and not is_basic(index):
-            ctx.kept = _last_writes(x.shape, index)
+            ctx.kept = _last_writes(array_module(x.data), x.shape, index)
         out = x.data.copy()
         try:
             out[index] = data(value)
@@ -121,7 +134,7 @@ class IndexPut(Function):
         except ValueError:
             raise ValueError(
                 f"__setitem__: a value of shape {ctx.value_shape} cannot be broadcast to the "
-                f"shape {np.shape(out[index])} of x[{describe_index(index)}], x of shape "
+                f"shape {out[index].shape} of x[{describe_index(index)}], x of shape "
                 f"{tuple(x.shape)}"
             ) from None
         return out
@@ -142,12 +155,12 @@ class IndexPut(Function):
         return grad_x, grad_value, None
 
 
-def _last_writes(shape, index):
+def _last_writes(xp, shape, index):
     """A mask over x[index]: True where the write is not overwritten by a later one (or
     None when no index repeats)."""
-    owner = np.zeros(shape, dtype=np.intp)
+    owner = xp.zeros(shape, dtype=np.intp)
     try:
-        order = np.arange(owner[index].size).reshape(owner[index].shape)
+        order = xp.arange(owner[index].size).reshape(owner[index].shape)
     except IndexError:
         return None  # the write itself reports the bad index
     owner[index] = order
@@ -155,17 +168,23 @@ def _last_writes(shape, index):
     return None if kept.all() else kept
 
 
-def setitem(x, index, value):
+@register("Tensor", name="__setitem__")
+def setitem(input, index, value):
     """``x[index] = value``, in place: bumps the version and moves x's history to the write."""
-    index, value = normalize_index(index, "__setitem__"), _value_operand(x, value)
-    x._modify_in_place("__setitem__", lambda source: IndexPut.apply(source, value, index))
+    index = normalize_index(index, "__setitem__", array_module(input.data))
+    value = _value_operand(input, value)
+    input._modify_in_place("__setitem__", lambda source: IndexPut.apply(source, value, index))
+
+
+def _shape_of(value):
+    return getattr(value, "shape", ())  # a number has shape ()
 
 
 def _value_operand(x, value):
     if isinstance(value, Tensor):
         # written into an integer tensor, the value is rounded: no gradient goes through
         return value if x.dtype.kind == "f" else value.detach()
-    array = np.asarray(value)
+    array = backend_of(x.data).asarray(value)
     if array.dtype.kind not in "fiub":
         raise TypeError(f"__setitem__: value must be a number, an array or a Tensor, got "
                         f"{type(value).__name__} {value!r}")
@@ -190,13 +209,20 @@ class Gather(Function):
 
 
 class ScatterAdd(Function):
-    """zeros(shape) with g[i][j] added at [index[i][j]][j];  d/dg = gather along dim."""
+    """zeros(shape) with g[i][j] added at [index[i][j]][j];  d/dg = gather along dim.
+
+    ``unique=True`` promises that no position repeats (max's indices): then a
+    plain write does it, with no accumulation.
+    """
 
     @staticmethod
-    def forward(ctx, g, positions, shape):
+    def forward(ctx, g, positions, shape, unique=False):
         ctx.positions = positions
-        out = np.zeros(shape, dtype=g.data.dtype)
-        np.add.at(out, positions, g.data)
+        out = array_module(g.data).zeros(shape, dtype=g.data.dtype)
+        if unique:
+            out[positions] = g.data
+        else:
+            backend_of(out).add_at(out, positions, g.data)
         return out
 
     @staticmethod
@@ -204,14 +230,17 @@ class ScatterAdd(Function):
         return Gather.apply(grad, ctx.positions), None, None
 
 
-def gather(x, dim, index):
-    """Values of ``x`` along ``dim`` at ``index`` (an int tensor with x's number of dims).
+@register("torch", "Tensor")
+def gather(input, dim, index, *, sparse_grad=False):
+    """Values of ``input`` along ``dim`` at ``index`` (an int tensor with x's number of dims).
 
     ``out[i][j][k] = x[index[i][j][k]][j][k]`` for dim=0, and so on; the
     result has index's shape, which may be smaller than x's in every dimension
-    but ``dim``.
+    but ``dim``. ``sparse_grad`` is accepted for PyTorch's sake; the gradient
+    is always dense.
     """
-    index = _integer_array(index, "gather")
+    x = input
+    index = _integer_array(x, index, "gather")
     if x.ndim == 0:
         return gather(x.reshape(1), dim, index.reshape(1)).reshape(())
     d = _check_dim(dim, x.ndim, "gather")
@@ -225,17 +254,28 @@ def gather(x, dim, index):
                 f"{tuple(x.shape)} in dimension {axis}; only dim={dim} may be larger"
             )
     _check_positions(index, x.shape[d], "gather", d)
-    positions = list(np.ogrid[tuple(slice(n) for n in index.shape)])
-    positions[d] = index
-    return Gather.apply(x, tuple(positions))
+    return Gather.apply(x, along_dim(index, d))
 
 
-def index_select(x, dim, index):
-    """The entries of ``x`` at positions ``index`` (a 1-d int tensor) along ``dim``.
+def along_dim(index, dim):
+    """The positions ``x[positions]`` reads for ``index`` taken along ``dim``: a tuple of
+    int arrays that broadcast to index's shape, ``index`` itself at ``dim``."""
+    xp = array_module(index)
+    ndim = index.ndim
+    positions = [xp.arange(n).reshape((1,) * axis + (n,) + (1,) * (ndim - axis - 1))
+                 for axis, n in enumerate(index.shape)]
+    positions[dim] = index
+    return tuple(positions)
+
+
+@register("torch", "Tensor")
+def index_select(input, dim, index):
+    """The entries of ``input`` at positions ``index`` (a 1-d int tensor) along ``dim``.
 
     Composed of indexing: ``x[:, :, index]`` for dim=2.
     """
-    index = _integer_array(index, "index_select")
+    x = input
+    index = _integer_array(x, index, "index_select")
     if index.ndim > 1:
         raise ValueError(f"index_select: index must be 1-d, got shape {index.shape}")
     if x.ndim == 0:  # as PyTorch: one position, a 0-d result
@@ -248,8 +288,9 @@ def index_select(x, dim, index):
     return read_at(x, (slice(None),) * d + (index.reshape(-1),))
 
 
-def _integer_array(index, op):
-    array = np.array(data(index))  # a copy: later changes to index must not reach the graph
+def _integer_array(x, index, op):
+    # a copy, on x's device: later changes to index must not reach the graph
+    array = backend_of(x.data).xp.array(data(index))
     if array.dtype.kind not in "iu":
         raise TypeError(f"{op}: index must be an integer tensor, got dtype {array.dtype}")
     return array
@@ -265,25 +306,26 @@ def _check_positions(index, size, op, dim):
 # ------------------------------------------------------ reading an index
 
 
-def normalize_index(index, op):
-    """``index`` as a tuple numpy reads directly: tensors and lists become (copied) arrays."""
+def normalize_index(index, op, xp=np):
+    """``index`` as a tuple the array module ``xp`` reads directly: tensors and lists become
+    (copied) arrays of ``xp``."""
     parts = index if isinstance(index, tuple) else (index,)
-    return tuple(_index_part(part, op) for part in parts)
+    return tuple(_index_part(part, op, xp) for part in parts)
 
 
-def _index_part(part, op):
+def _index_part(part, op, xp):
     if part is None or part is Ellipsis or isinstance(part, slice):
         return part
     if isinstance(part, (bool, np.bool_)):
-        return np.array(part)
+        return xp.asarray(bool(part))
     if isinstance(part, (int, np.integer)):
         return int(part)
     if isinstance(part, Tensor):
         part = part.data
     if isinstance(part, list) and not part:
-        return np.zeros(0, dtype=np.intp)  # an empty list selects nothing (not a float array)
-    if isinstance(part, (list, np.ndarray)):
-        array = np.array(part)
+        return xp.zeros(0, dtype=np.intp)  # an empty list selects nothing (not a float array)
+    if isinstance(part, list) or _is_array(part):
+        array = xp.array(part)
         if array.dtype.kind in "iu":
             return int(array) if array.ndim == 0 else array
         if array.dtype.kind == "b":
@@ -302,7 +344,13 @@ def _out_of_range(op, index, shape, error):
 
 
 def is_basic(index):
-    return all(not isinstance(part, np.ndarray) for part in index)
+    """True for an index of ints, slices, None and ... only: it reads a view."""
+    return all(part is None or part is Ellipsis or isinstance(part, (int, slice))
+               for part in index)
+
+
+def _is_array(part):
+    return hasattr(part, "dtype") and hasattr(part, "shape")
 
 
 def describe_index(index):
@@ -316,13 +364,8 @@ def _describe_part(part):
     if isinstance(part, slice):
         text = ":".join("" if v is None else str(v) for v in (part.start, part.stop, part.step))
         return text[:-1] if part.step is None else text
-    if isinstance(part, np.ndarray):
+    if _is_array(part):
         kind = "boolean mask" if part.dtype == bool else "integer array"
         return str(part.tolist()) if part.size <= 8 else f"<{kind} of shape {part.shape}>"
     return repr(part)
 
-
-METHODS = {
-    "__getitem__": getitem, "__setitem__": setitem,
-    "gather": gather, "index_select": index_select,
-}

@@ -1,49 +1,63 @@
-"""In-place ops: ``add_``, ``mul_``, ``zero_``, ``+=``, ...
+"""Filling a tensor in place: ``fill_`` and ``zero_``.
 
-Each is its out-of-place op followed by writing the result into the tensor's
-memory (``Tensor._modify_in_place``), which keeps the graph right and bumps
-the version counter, so a backward that needed the old values fails loudly
-instead of silently using the new ones.
+The other in-place ops (``add_``, ``mul_``, ``clamp_``, ``+=``, ...) come from
+their out-of-place op's declaration (``@register(..., inplace=True)``), which
+computes the op and writes the result into the tensor
+(``Tensor._modify_in_place``). Filling needs no computation, so it writes
+the value straight into the tensor's memory, with no new array; the version
+counter is bumped all the same, so a backward that needed the old values
+fails loudly instead of silently using the new ones.
+
+    >>> import chainrule as cr
+    >>> x = cr.ones(3)
+    >>> x.fill_(2.5)
+    tensor([2.5, 2.5, 2.5], dtype=float32)
+    >>> x.zero_()
+    tensor([0., 0., 0.], dtype=float32)
 """
 
-import numpy as np
+import numbers
 
-from chainrule.ops.elementwise import clamp, where
-
-__all__ = ["add_", "sub_", "mul_", "div_", "zero_", "fill_", "clamp_"]
-
-
-def add_(x, other, alpha=1):
-    return x._modify_in_place("add_", lambda s: s + (other if alpha == 1 else other * alpha))
+from chainrule.autograd.function import Function
+from chainrule.device import array_module
+from chainrule.ops._operands import data
+from chainrule.registry import register
+from chainrule.tensor import Tensor
 
 
-def sub_(x, other, alpha=1):
-    return x._modify_in_place("sub_", lambda s: s - (other if alpha == 1 else other * alpha))
+class Fill(Function):
+    """x[...] = value;  d/dx = 0 (the old values are gone), d/dvalue = sum of the gradient.
+
+    NOTE: forward writes into ``x``'s own array and returns that same array,
+    so ``fill_`` allocates nothing; it is only ever applied by ``fill_``,
+    through ``Tensor._modify_in_place``, which then bumps the version counter.
+    """
+
+    @staticmethod
+    def forward(ctx, x, value):
+        x.data[...] = data(value)
+        return x.data
+
+    @staticmethod
+    def backward(ctx, grad):
+        needs_x, needs_value = ctx.needs_input_grad
+        zeros = Tensor._make(array_module(grad.data).zeros_like(grad.data), False, None)
+        return (zeros if needs_x else None,
+                grad.sum() if needs_value else None)
 
 
-def mul_(x, other):
-    return x._modify_in_place("mul_", lambda s: s * other)
+@register("Tensor")
+def fill_(input, value):
+    """Every element set to ``value`` (a number or a 0-d tensor), in place."""
+    if not isinstance(value, (Tensor, numbers.Number)):
+        raise TypeError(f"fill_: expected a number or a 0-d Tensor, got {type(value).__name__}")
+    if isinstance(value, Tensor) and value.ndim != 0:
+        raise RuntimeError(f"fill_: only a 0-dimensional value tensor is supported, got a "
+                           f"tensor with {value.ndim} dimensions (shape {tuple(value.shape)})")
+    return input._modify_in_place("fill_", lambda source: Fill.apply(source, value))
 
 
-def div_(x, other):
-    return x._modify_in_place("div_", lambda s: s / other)
-
-
-def fill_(x, value):
-    """Every element set to ``value``; the gradient to the old values is 0."""
-    return x._modify_in_place("fill_", lambda s: where(np.ones(s.shape, bool), value, s))
-
-
-def zero_(x):
-    return fill_(x, 0)
-
-
-def clamp_(x, min=None, max=None):
-    return x._modify_in_place("clamp_", lambda s: clamp(s, min, max))
-
-
-METHODS = {
-    "add_": add_, "sub_": sub_, "mul_": mul_, "div_": div_, "fill_": fill_, "zero_": zero_,
-    "clamp_": clamp_, "clip_": clamp_,
-    "__iadd__": add_, "__isub__": sub_, "__imul__": mul_, "__itruediv__": div_,
-}
+@register("Tensor")
+def zero_(input):
+    """Every element set to 0, in place."""
+    return fill_(input, 0)

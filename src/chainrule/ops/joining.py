@@ -1,14 +1,15 @@
-"""Joining and cutting: ``cat``, ``stack``, ``split``, ``chunk`` and ``pad``.
+"""Joining and cutting: ``cat``, ``stack``, ``split``, ``chunk`` and ``unbind``.
 
 Cutting a tensor into pieces and gluing pieces together are each other's
-adjoints: ``cat``'s backward slices the gradient into the pieces' shapes,
-and a slice's backward (in ``ops.indexing``) writes the gradient back into
-zeros. ``pad``'s backward is ``pad`` with the amounts negated: what was added
-is cut off again, and what was cut off gets a zero gradient.
+adjoints, and each is one graph node: ``cat``'s backward cuts the gradient
+into the pieces' shapes (``Split``), and ``Split``'s backward glues the
+pieces' gradients back together (``cat``), one array of the input's shape,
+with zeros only for pieces that got no gradient. ``unbind`` and ``stack``
+are the same pair along a dimension that disappears.
 
     >>> import chainrule as cr
     >>> a, b = cr.ones(2), cr.zeros(1)
-    >>> cat([a, b])
+    >>> cr.cat([a, b])
     tensor([1., 1., 0.], dtype=float32)
     >>> [tuple(piece.shape) for piece in cr.ones(5).split(2)]
     [(2,), (2,), (1,)]
@@ -17,30 +18,95 @@ is cut off again, and what was cut off gets a zero gradient.
 import numpy as np
 
 from chainrule.autograd.function import Function
-from chainrule.ops.indexing import read_at
+from chainrule.device import array_module
+from chainrule.registry import register
 from chainrule.tensor import Tensor, _check_dim
 
-__all__ = ["cat", "stack", "split", "chunk", "pad"]
+__all__ = []  # the ops are registered
 
 
 class Cat(Function):
-    """[a, b, ...] joined along dim;  each input's gradient is its slice of the gradient."""
+    """[a, b, ...] joined along dim;  each input's gradient is its piece of the gradient."""
 
     @staticmethod
     def forward(ctx, *tensors, dim):
         ctx.dim, ctx.sizes = dim, [t.shape[dim] for t in tensors]
-        return np.concatenate([t.data for t in tensors], axis=dim)
+        return array_module(*(t.data for t in tensors)).concatenate([t.data for t in tensors],
+                                                                    axis=dim)
 
     @staticmethod
     def backward(ctx, grad):
-        lead = (slice(None),) * ctx.dim
-        grads, start = [], 0
-        for size, needed in zip(ctx.sizes, ctx.needs_input_grad):
-            grads.append(read_at(grad, lead + (slice(start, start + size),)) if needed else None)
-            start += size
-        return tuple(grads)
+        pieces = Split.apply(grad, ctx.sizes, ctx.dim)
+        return tuple(piece if needed else None
+                     for piece, needed in zip(pieces, ctx.needs_input_grad))
 
 
+class _MultiView(Function):
+    """A Function whose outputs are all views of its input: they share its version counter."""
+
+    @classmethod
+    def apply(cls, x, *args, **params):
+        outputs = super().apply(x, *args, **params)
+        for out in outputs:
+            out._version = x._version
+            out._view_of = x
+        return outputs
+
+
+class Split(_MultiView):
+    """x cut along dim into pieces x_0, x_1, ...;  d/dx = their gradients joined (cat).
+
+    One node with one output per piece, each of ``sizes[i]`` along dim. Its
+    backward builds one array of x's shape, not one per piece: the pieces'
+    gradients joined along dim, with zeros only for pieces that got none.
+    """
+
+    @staticmethod
+    def forward(ctx, x, sizes, dim):
+        ctx.input_shape, ctx.sizes, ctx.dim = x.shape, sizes, dim
+        lead = (slice(None),) * dim
+        pieces, start = [], 0
+        for n in sizes:
+            pieces.append(x.data[lead + (slice(start, start + n),)])
+            start += n
+        return tuple(pieces)
+
+    @staticmethod
+    def backward(ctx, *grads):
+        shape, dim = ctx.input_shape, ctx.dim
+        pieces = [g if g is not None else _zeros_like_piece(grads, shape[:dim] + (n,)
+                                                            + shape[dim + 1:])
+                  for g, n in zip(grads, ctx.sizes)]
+        if len(pieces) == 1:
+            return pieces[0], None, None
+        return Cat.apply(*pieces, dim=dim), None, None
+
+
+class Unbind(_MultiView):
+    """(x[0], x[1], ...) along dim;  d/dx = their gradients stacked along dim (0 where none)."""
+
+    @staticmethod
+    def forward(ctx, x, dim):
+        ctx.input_shape, ctx.dim = x.shape, dim
+        lead = (slice(None),) * dim
+        return tuple(x.data[lead + (i, Ellipsis)] for i in range(x.shape[dim]))
+
+    @staticmethod
+    def backward(ctx, *grads):
+        shape, dim = ctx.input_shape, ctx.dim
+        piece_shape = shape[:dim] + (1,) + shape[dim + 1:]
+        pieces = [(g if g is not None else _zeros_like_piece(grads, shape[:dim] + shape[dim + 1:]))
+                  .reshape(piece_shape) for g in grads]
+        return Cat.apply(*pieces, dim=dim), None
+
+
+def _zeros_like_piece(grads, shape):
+    """Zeros of ``shape``, of the dtype and array module of the gradients that did arrive."""
+    given = next(g for g in grads if g is not None)
+    return Tensor._make(array_module(given.data).zeros(shape, dtype=given.dtype), False, None)
+
+
+@register("torch", aliases=("concat", "concatenate"))
 def cat(tensors, dim=0):
     """The tensors joined along ``dim``; all other dimensions must match (no broadcasting).
 
@@ -68,6 +134,7 @@ def cat(tensors, dim=0):
     return Cat.apply(*tensors, dim=d)
 
 
+@register("torch")
 def stack(tensors, dim=0):
     """The tensors (all of one shape) joined along a new dimension ``dim``: unsqueeze + cat."""
     tensors = _tensor_list(tensors, "stack")
@@ -82,12 +149,15 @@ def stack(tensors, dim=0):
     return cat([t.unsqueeze(d) for t in tensors], dim=d)
 
 
-def split(x, split_size_or_sections, dim=0):
-    """``x`` cut along ``dim`` into pieces of ``split_size`` (the last may be smaller), or
-    of the sizes in a list, which must add up to the dimension's size.
+@register("torch", "Tensor")
+def split(tensor, split_size_or_sections, dim=0):
+    """``tensor`` cut along ``dim`` into pieces of ``split_size`` (the last may be smaller),
+    or of the sizes in a list, which must add up to the dimension's size.
 
-    Returns a tuple of slices (views), each with its own graph node.
+    Returns a tuple of views, the outputs of one graph node (as PyTorch's
+    ``SplitBackward``): its backward joins their gradients into one array.
     """
+    x = tensor
     d = _check_dim(dim, _at_least_1d(x, "split"), "split")
     length = x.shape[d]
     if isinstance(split_size_or_sections, (list, tuple)):
@@ -106,114 +176,37 @@ def split(x, split_size_or_sections, dim=0):
             )
         count = max(-(-length // size), 1) if size else 1
         sizes = [min(size, length - i * size) for i in range(count)]
-    lead = (slice(None),) * d
-    pieces, start = [], 0
-    for n in sizes:
-        pieces.append(read_at(x, lead + (slice(start, start + n),)))
-        start += n
-    return tuple(pieces)
+    return Split.apply(x, tuple(sizes), d)
 
 
-def chunk(x, chunks, dim=0):
-    """``x`` cut along ``dim`` into ``chunks`` pieces of ceil(size / chunks) elements, as
+@register("torch", "Tensor")
+def chunk(input, chunks, dim=0):
+    """``input`` cut along ``dim`` into ``chunks`` pieces of ceil(size / chunks) elements, as
     ``torch.chunk``: the last piece may be smaller, and there may be fewer pieces."""
     chunks = _size(chunks, "chunk")
     if chunks <= 0:
         raise ValueError(f"chunk: chunks must be a positive int, got {chunks}")
-    length = x.shape[_check_dim(dim, _at_least_1d(x, "chunk"), "chunk")]
+    length = input.shape[_check_dim(dim, _at_least_1d(input, "chunk"), "chunk")]
     if length == 0:  # as PyTorch: `chunks` empty pieces
-        return split(x, [0] * chunks, dim)
-    return split(x, -(-length // chunks), dim)
+        return split(input, [0] * chunks, dim)
+    return split(input, -(-length // chunks), dim)
 
 
-class Pad(Function):
-    """x with `before` and `after` elements of value added (or, negative, removed) per
-    dimension;  d/dx = the gradient padded by the negated amounts, with zeros."""
+@register("torch", "Tensor")
+def unbind(input, dim=0):
+    """The slices of ``input`` along ``dim``, that dimension removed: a tuple of views.
 
-    @staticmethod
-    def forward(ctx, x, amounts, value):
-        ctx.amounts = amounts
-        shape = tuple(n + before + after for n, (before, after) in zip(x.shape, amounts))
-        out = np.full(shape, value, dtype=x.data.dtype)
-        source, target = [], []
-        for n, (before, after) in zip(x.shape, amounts):
-            kept = max(n - max(-before, 0) - max(-after, 0), 0)  # elements of x that stay
-            source.append(slice(max(-before, 0), max(-before, 0) + kept))
-            target.append(slice(max(before, 0), max(before, 0) + kept))
-        out[tuple(target)] = x.data[tuple(source)]
-        return out
+    One graph node (as PyTorch's ``UnbindBackward``); its backward stacks the
+    slices' gradients into one array, zeros for slices that got none.
 
-    @staticmethod
-    def backward(ctx, grad):
-        negated = tuple((-before, -after) for before, after in ctx.amounts)
-        return Pad.apply(grad, negated, 0), None, None
-
-
-def pad(x, pad, mode="constant", value=0):
-    """``x`` padded as ``torch.nn.functional.pad``: ``pad`` holds (before, after) pairs
-    starting from the LAST dimension: ``(left, right, top, bottom, ...)``.
-
-    ``mode="constant"`` fills with ``value`` and allows negative amounts, which
-    crop. ``"reflect"``, ``"replicate"`` and ``"circular"`` take their values
-    from ``x`` (composed of indexing), and need non-negative amounts.
+    >>> import chainrule as cr
+    >>> [row.tolist() for row in cr.tensor([[1, 2], [3, 4]]).unbind(1)]
+    [[1, 3], [2, 4]]
     """
-    amounts = _pad_amounts(x, pad)
-    if mode == "constant":
-        for n, (before, after) in zip(x.shape, amounts):
-            if n + before + after < 0 or min(before, after) < -n:
-                raise ValueError(f"pad: pad {tuple(pad)} crops more than a tensor of shape "
-                                 f"{tuple(x.shape)} holds")
-        if not any(before or after for before, after in amounts):
-            return x
-        return Pad.apply(x, amounts, value)
-    if mode not in _POSITIONS:
-        raise ValueError(f"pad: mode must be 'constant', 'reflect', 'replicate' or "
-                         f"'circular', got {mode!r}")
-    out = x
-    for d, (n, (before, after)) in enumerate(zip(x.shape, amounts)):
-        if before or after:
-            positions = _POSITIONS[mode](np.arange(-before, n + after), n, before, after, mode)
-            out = read_at(out, (slice(None),) * d + (positions,))
-    return out
-
-
-def _reflect(positions, n, before, after, mode):
-    if before < 0 or after < 0 or max(before, after) >= n:
-        raise ValueError(f"pad: {mode} padding needs 0 <= amount < size of the dimension "
-                         f"({n}), got {before} and {after}")
-    period = 2 * (n - 1)
-    folded = np.mod(positions, period) if period else np.zeros_like(positions)
-    return np.where(folded < n, folded, period - folded)
-
-
-def _replicate(positions, n, before, after, mode):
-    if before < 0 or after < 0 or n == 0:
-        raise ValueError(f"pad: {mode} padding needs a non-empty dimension and non-negative "
-                         f"amounts, got size {n} and amounts {before} and {after}")
-    return np.clip(positions, 0, n - 1)
-
-
-def _circular(positions, n, before, after, mode):
-    if before < 0 or after < 0 or max(before, after) > n:
-        raise ValueError(f"pad: {mode} padding needs 0 <= amount <= size of the dimension "
-                         f"({n}), got {before} and {after}")
-    return np.mod(positions, n)
-
-
-_POSITIONS = {"reflect": _reflect, "replicate": _replicate, "circular": _circular}
-
-
-def _pad_amounts(x, pad):
-    if not isinstance(pad, (tuple, list)):
-        raise TypeError(f"pad: pad must be a tuple of ints, got {type(pad).__name__}")
-    pad = tuple(_size(n, "pad") for n in pad)
-    if len(pad) % 2 or len(pad) > 2 * x.ndim:
-        raise ValueError(
-            f"pad: pad must hold (before, after) pairs for at most {x.ndim} dimensions of a "
-            f"tensor of shape {tuple(x.shape)}, got {pad} ({len(pad)} values)"
-        )
-    pairs = [pad[i:i + 2] for i in range(0, len(pad), 2)]  # last dimension first
-    return ((0, 0),) * (x.ndim - len(pairs)) + tuple(reversed(pairs))
+    d = _check_dim(dim, _at_least_1d(input, "unbind"), "unbind")
+    if input.shape[d] == 0:
+        return ()
+    return Unbind.apply(input, d)
 
 
 def _tensor_list(tensors, op):
@@ -239,5 +232,3 @@ def _size(n, op):
         raise TypeError(f"{op}: sizes must be ints, got {type(n).__name__} {n!r}")
     return int(n)
 
-
-METHODS = {"split": split, "chunk": chunk}

@@ -5,13 +5,11 @@ Fused because a layer's forward is then one node instead of three
 intermediate gradients (docs/benchmarks.md has the measurement).
 """
 
-import numpy as np
-
 from chainrule.autograd.function import Function
+from chainrule.device import array_module
 from chainrule.ops.arithmetic import MatMul
 from chainrule.ops.reduction import Sum
-
-__all__ = ["linear"]
+from chainrule.registry import register
 
 
 class Linear(Function):
@@ -21,7 +19,7 @@ class Linear(Function):
     def forward(ctx, x, weight, bias):
         ctx.save_for_backward(x, weight)
         try:
-            out = np.matmul(x.data, weight.data.T)
+            out = array_module(x.data, weight.data).matmul(x.data, weight.data.T)
         except ValueError:
             raise ValueError(
                 f"linear: input of shape {tuple(x.shape)} has {x.shape[-1] if x.ndim else 0} "
@@ -46,7 +44,9 @@ class Linear(Function):
         return grad_x, grad_weight, grad_bias
 
 
+@register("nn.functional")
 def linear(input, weight, bias=None):
+    """input @ weight^T + bias: input (*, in_features), weight (out_features, in_features)."""
     if weight.ndim != 2:
         raise ValueError(f"linear: weight must be 2-d (out_features, in_features), got shape "
                          f"{tuple(weight.shape)}")
@@ -54,5 +54,3 @@ def linear(input, weight, bias=None):
         raise ValueError("linear: input must have at least one dimension (the features)")
     return Linear.apply(input, weight, bias)
 
-
-METHODS = {}

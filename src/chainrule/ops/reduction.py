@@ -7,21 +7,25 @@ element gets the gradient of the output it went into, times how much it
 moved that output.
 
 Primitives here: ``sum``, ``amax``/``amin`` (and ``max``/``min``),
-selection along a dim (``max(x, dim)``), ``logsumexp``, ``prod`` and
-``cumsum``. ``mean``, ``var`` and ``std`` are composed from them.
+selection along a dim (``max(x, dim)``: values and indices, one node with
+two outputs), ``logsumexp``, ``prod`` and ``cumsum``. ``mean``, ``var`` and
+``std`` are composed from them.
 """
 
 import builtins
+import math
 from collections import namedtuple
 
 import numpy as np
 
 from chainrule.autograd.function import Function
+from chainrule.device import array_module
 from chainrule.ops.elementwise import exp, maximum, minimum, sqrt, where
+from chainrule.ops.indexing import ScatterAdd, along_dim
+from chainrule.registry import register
 from chainrule.tensor import Tensor, _check_dim
 
-__all__ = ["sum", "mean", "normalize_dims", "restore_dims", "max", "min", "amax", "amin",
-           "argmax", "argmin", "var", "std", "logsumexp", "prod", "all", "any", "cumsum"]
+__all__ = ["normalize_dims", "restore_dims"]  # helpers for other ops; the ops are registered
 
 # What max(x, dim) and min(x, dim) return, as torch.return_types.max and .min.
 max_result = namedtuple("max", ["values", "indices"])
@@ -37,7 +41,7 @@ class Sum(Function):
     @staticmethod
     def forward(ctx, x, dims, keepdim):
         ctx.input_shape, ctx.dims, ctx.keepdim = x.shape, dims, keepdim
-        return x.data.sum(axis=dims, keepdims=keepdim)
+        return _array(x.data, x.data.sum(axis=dims, keepdims=keepdim))
 
     @staticmethod
     def backward(ctx, grad):
@@ -45,15 +49,19 @@ class Sum(Function):
         return grad.broadcast_to(ctx.input_shape), None, None
 
 
-def sum(x, dim=None, keepdim=False):
+@register("torch", "Tensor")
+def sum(input, dim=None, keepdim=False, *, dtype=None):
     """Sum of the elements, over ``dim`` (all dimensions by default)."""
-    return Sum.apply(x, normalize_dims(dim, x.ndim, "sum"), keepdim)
+    input = _cast(input, dtype)
+    return Sum.apply(input, normalize_dims(dim, input.ndim, "sum"), keepdim)
 
 
-def mean(x, dim=None, keepdim=False):
+@register("torch", "Tensor")
+def mean(input, dim=None, keepdim=False, *, dtype=None):
     """sum / count: composed of ``sum`` and a division, so it needs no backward of its own."""
-    dims = normalize_dims(dim, x.ndim, "mean")
-    return Sum.apply(x, dims, keepdim) / _count(x, dims)  # 0 / 0 = nan when empty, as PyTorch
+    input = _cast(input, dtype)
+    dims = normalize_dims(dim, input.ndim, "mean")
+    return Sum.apply(input, dims, keepdim) / _count(input, dims)  # 0 / 0 = nan when empty
 
 
 # ------------------------------------------------------------ max and min
@@ -62,20 +70,23 @@ def mean(x, dim=None, keepdim=False):
 class _Extreme(Function):
     """Shared by AMax and AMin: the largest (smallest) element over ``dims``."""
 
-    reducer = None
+    reducer = None  # the array module's function: "max" or "min"
 
     @staticmethod
     def forward(ctx, x, dims, keepdim):
         ctx.save_for_backward(x)
         ctx.dims, ctx.keepdim = dims, keepdim
-        return ctx.save_result(type(ctx).reducer(x.data, axis=dims, keepdims=keepdim))
+        xp = array_module(x.data)
+        best = getattr(xp, type(ctx).reducer)(x.data, axis=dims, keepdims=keepdim)
+        return ctx.save_result(xp.asarray(best))
 
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
+        xp = array_module(x.data)
         best = restore_dims(ctx.result, x.shape, ctx.dims, ctx.keepdim).data
         # NaN wins a max (it propagates); then the NaNs share the gradient, as PyTorch's max()
-        winners = (x.data == best) | (np.isnan(x.data) & np.isnan(best))
+        winners = (x.data == best) | (xp.isnan(x.data) & xp.isnan(best))
         share = winners / winners.sum(axis=ctx.dims, keepdims=True)
         grad = restore_dims(grad, x.shape, ctx.dims, ctx.keepdim)
         return grad * Tensor._make(share.astype(x.dtype), False, None), None, None
@@ -84,42 +95,57 @@ class _Extreme(Function):
 class AMax(_Extreme):
     """max_i x_i;  d/dx_i = 1/k at each of the k maxima (ties share evenly), 0 elsewhere."""
 
-    reducer = staticmethod(np.max)
+    reducer = "max"
 
 
 class AMin(_Extreme):
     """min_i x_i;  d/dx_i = 1/k at each of the k minima (ties share evenly), 0 elsewhere."""
 
-    reducer = staticmethod(np.min)
+    reducer = "min"
 
 
-class _TakeAlongDim(Function):
-    """Shared by Max and Min: x at ``indices`` along ``dim`` (one element per slice)."""
+class _SelectAlongDim(Function):
+    """Shared by Max and Min: two outputs, the values and their int64 indices along ``dim``.
+
+    One node for both: only the values carry a gradient, which goes back to
+    the selected index (the first of a tie, as PyTorch) by one scatter of the
+    input's shape; that scatter's backward is a gather, so every order works.
+    """
+
+    pick = None  # the array module's function: "argmax" or "argmin"
 
     @staticmethod
-    def forward(ctx, x, indices, dim, keepdim):
-        ctx.input_shape, ctx.dim, ctx.keepdim, ctx.indices = x.shape, dim, keepdim, indices
-        values = np.take_along_axis(x.data, indices, axis=dim)
-        return values if keepdim else values.squeeze(dim)
+    def forward(ctx, x, dim, keepdim):
+        xp = array_module(x.data)
+        values = x.data.reshape(1) if x.ndim == 0 else x.data  # a 0-d tensor: its one element
+        index = getattr(xp, type(ctx).pick)(values, axis=dim, keepdims=True)
+        picked = xp.take_along_axis(values, index, axis=dim)
+        ctx.input_shape, ctx.dim, ctx.index = x.shape, dim, index
+        shape = picked.shape if keepdim and x.ndim else _reduced_shape(x.shape, (dim,))
+        return picked.reshape(shape), index.astype(np.int64).reshape(shape)
 
     @staticmethod
-    def backward(ctx, grad):
-        shape, dim = ctx.input_shape, ctx.dim
-        positions = np.arange(shape[dim]).reshape((-1,) + (1,) * (len(shape) - dim - 1))
-        chosen = Tensor._make((positions == ctx.indices).astype(grad.dtype), False, None)
-        grad = restore_dims(grad, shape, (dim,), ctx.keepdim)
-        return grad * chosen, None, None, None
+    def backward(ctx, grad, grad_indices):
+        index, shape = ctx.index, ctx.input_shape
+        scattered = ScatterAdd.apply(grad.reshape(index.shape), along_dim(index, ctx.dim),
+                                     shape or (1,), unique=True)
+        return scattered.reshape(shape), None, None
 
 
-class Max(_TakeAlongDim):
-    """max_i x_i along one dim, with its index;  d/dx = 1 at that index only, 0 elsewhere."""
+class Max(_SelectAlongDim):
+    """(max_i x_i, argmax_i x_i) along dim;  d/dx = 1 at the selected index, 0 elsewhere."""
+
+    pick = "argmax"
 
 
-class Min(_TakeAlongDim):
-    """min_i x_i along one dim, with its index;  d/dx = 1 at that index only, 0 elsewhere."""
+class Min(_SelectAlongDim):
+    """(min_i x_i, argmin_i x_i) along dim;  d/dx = 1 at the selected index, 0 elsewhere."""
+
+    pick = "argmin"
 
 
-def amax(x, dim=None, keepdim=False):
+@register("torch", "Tensor")
+def amax(input, dim=None, keepdim=False):
     """The largest element over ``dim`` (all by default); ties share the gradient evenly.
 
     >>> import chainrule as cr
@@ -128,35 +154,42 @@ def amax(x, dim=None, keepdim=False):
     >>> x.grad
     tensor([0. , 0.5, 0.5], dtype=float32)
     """
-    dims = normalize_dims(dim, x.ndim, "amax")
-    _check_not_empty(x, dims, "amax")
-    return AMax.apply(x, dims, keepdim)
+    dims = normalize_dims(dim, input.ndim, "amax")
+    _check_not_empty(input, dims, "amax")
+    return AMax.apply(input, dims, keepdim)
 
 
-def amin(x, dim=None, keepdim=False):
+@register("torch", "Tensor")
+def amin(input, dim=None, keepdim=False):
     """The smallest element over ``dim`` (all by default); ties share the gradient evenly."""
-    dims = normalize_dims(dim, x.ndim, "amin")
-    _check_not_empty(x, dims, "amin")
-    return AMin.apply(x, dims, keepdim)
+    dims = normalize_dims(dim, input.ndim, "amin")
+    _check_not_empty(input, dims, "amin")
+    return AMin.apply(input, dims, keepdim)
 
 
-def max(x, dim=None, keepdim=False):
+@register("torch", "Tensor")
+def max(input, dim=None, keepdim=False):
     """As ``torch.max``: three forms.
 
     - ``max(x)``: the largest element (a tensor); ties share the gradient evenly.
-    - ``max(x, dim)``: ``(values, indices)`` along one dim; the index is the first
-      maximum's, and only it gets the gradient.
+    - ``max(x, dim)``: ``(values, indices)`` along one dim, one graph node with
+      two outputs; the index is the first maximum's, and only it gets the gradient.
     - ``max(x, other)``: the elementwise ``maximum`` of two tensors.
+
+    >>> import chainrule as cr
+    >>> cr.tensor([[1.0, 5.0], [7.0, 7.0]]).max(1)
+    max(values=tensor([5., 7.], dtype=float32), indices=tensor([1, 0], dtype=int64))
     """
-    return _extreme(x, dim, keepdim, "max", AMax, Max, np.argmax, max_result, maximum)
+    return _extreme(input, dim, keepdim, "max", AMax, Max, max_result, maximum)
 
 
-def min(x, dim=None, keepdim=False):
+@register("torch", "Tensor")
+def min(input, dim=None, keepdim=False):
     """As ``torch.min``: ``min(x)``, ``min(x, dim) -> (values, indices)``, ``min(x, other)``."""
-    return _extreme(x, dim, keepdim, "min", AMin, Min, np.argmin, min_result, minimum)
+    return _extreme(input, dim, keepdim, "min", AMin, Min, min_result, minimum)
 
 
-def _extreme(x, dim, keepdim, op, whole, along_dim, arg, result, elementwise):
+def _extreme(x, dim, keepdim, op, whole, along_dim_op, result, elementwise):
     if isinstance(dim, Tensor):
         return elementwise(x, dim)
     if dim is None:
@@ -164,62 +197,65 @@ def _extreme(x, dim, keepdim, op, whole, along_dim, arg, result, elementwise):
         return whole.apply(x, None, keepdim)
     d = _single_dim(dim, x.ndim, op)
     _check_not_empty(x, (d,) if x.ndim else None, op)
-    if x.ndim == 0:  # the one element, at index 0
-        return result(along_dim.apply(x.reshape(1), np.zeros(1, np.int64), 0, False),
-                      Tensor._make(np.zeros((), np.int64), False, None))
-    indices = arg(x.data, axis=d, keepdims=True).astype(np.int64)
-    values = along_dim.apply(x, indices, d, keepdim)
-    return result(values, Tensor._make(indices if keepdim else indices.squeeze(d), False, None))
+    return result(*along_dim_op.apply(x, d, keepdim))
 
 
-def argmax(x, dim=None, keepdim=False):
+@register("torch", "Tensor")
+def argmax(input, dim=None, keepdim=False):
     """Index of the (first) largest element along ``dim``, or in the flattened tensor; int64."""
-    return _arg_extreme(x, dim, keepdim, np.argmax, "argmax")
+    return _arg_extreme(input, dim, keepdim, "argmax")
 
 
-def argmin(x, dim=None, keepdim=False):
+@register("torch", "Tensor")
+def argmin(input, dim=None, keepdim=False):
     """Index of the (first) smallest element along ``dim``, or in the flattened tensor; int64."""
-    return _arg_extreme(x, dim, keepdim, np.argmin, "argmin")
+    return _arg_extreme(input, dim, keepdim, "argmin")
 
 
-def _arg_extreme(x, dim, keepdim, arg, op):
+def _arg_extreme(x, dim, keepdim, op):
+    xp = array_module(x.data)
+    arg = getattr(xp, op)
     if dim is None:
         _check_not_empty(x, None, op)
-        index = np.asarray(arg(x.data), dtype=np.int64)
+        index = xp.asarray(arg(x.data), dtype=np.int64)
         return Tensor._make(index.reshape((1,) * x.ndim) if keepdim else index, False, None)
     d = _single_dim(dim, x.ndim, op)
     _check_not_empty(x, (d,) if x.ndim else None, op)
     if x.ndim == 0:
-        return Tensor._make(np.zeros((), np.int64), False, None)
+        return Tensor._make(xp.zeros((), np.int64), False, None)
     return Tensor._make(arg(x.data, axis=d, keepdims=keepdim).astype(np.int64), False, None)
 
 
 # ---------------------------------------------------------------- var, std
 
 
-def var(x, dim=None, correction=1, keepdim=False, unbiased=None):
+@register("torch", "Tensor")
+def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """sum (x - mean)**2 / (N - correction): composed of mean, sum and a division.
 
-    ``correction=1`` (Bessel's) is the sample variance, 0 the population's;
-    ``unbiased=True/False`` is the older spelling of 1/0. As in PyTorch, the
-    divisor is max(N - correction, 0), so too few elements give inf or nan.
+    ``correction=1`` (Bessel's, the default) is the sample variance, 0 the
+    population's; ``unbiased=True/False`` is PyTorch's older spelling of 1/0
+    (``var(x, dim, unbiased, keepdim)``, ``var(x, unbiased)``). As in PyTorch,
+    the divisor is max(N - correction, 0), so too few elements give inf or nan.
     """
     correction = _correction(dim, correction, unbiased, "var")
     if isinstance(dim, bool):  # var(x, False): PyTorch's var(unbiased) form
         dim = None
-    _check_floating(x, "var")
-    dims = normalize_dims(dim, x.ndim, "var")
-    deviation = x - mean(x, dims, keepdim=True)
-    return sum(deviation * deviation, dims, keepdim) / builtins.max(_count(x, dims) - correction, 0)
+    _check_floating(input, "var")
+    dims = normalize_dims(dim, input.ndim, "var")
+    deviation = input - mean(input, dims, keepdim=True)
+    return (sum(deviation * deviation, dims, keepdim)
+            / builtins.max(_count(input, dims) - correction, 0))
 
 
-def std(x, dim=None, correction=1, keepdim=False, unbiased=None):
+@register("torch", "Tensor")
+def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """sqrt(var(x)): composed. Where std is 0 the gradient is 0, as in PyTorch (not inf * 0)."""
     correction = _correction(dim, correction, unbiased, "std")
     if isinstance(dim, bool):
         dim = None
-    _check_floating(x, "std")
-    variance = var(x, dim, correction, keepdim)
+    _check_floating(input, "std")
+    variance = var(input, dim, keepdim=keepdim, correction=correction)
     zero = variance.data == 0
     return where(zero, 0.0, sqrt(where(zero, 1.0, variance)))
 
@@ -228,8 +264,8 @@ def _correction(dim, correction, unbiased, op):
     if isinstance(dim, bool):
         unbiased = dim
     if unbiased is None:
-        return correction
-    if correction != 1:
+        return 1 if correction is None else correction
+    if correction is not None:
         raise TypeError(f"{op}: give correction ({correction}) or unbiased ({unbiased}), not "
                         "both; unbiased=True is correction=1, unbiased=False is correction=0")
     return 1 if unbiased else 0
@@ -245,13 +281,14 @@ class LogSumExp(Function):
     def forward(ctx, x, dims, keepdim):
         ctx.save_for_backward(x)
         ctx.dims, ctx.keepdim = dims, keepdim
+        xp = array_module(x.data)
         values = x.data if x.dtype.kind == "f" else x.data.astype(np.float32)
         # Subtracting the max keeps e**x from overflowing; an infinite max (all -inf, or
         # some +inf) is left unshifted so that -inf - -inf does not make a nan, as PyTorch.
-        shift = np.max(values, axis=dims, keepdims=True) if values.size else np.zeros(())
-        shift = np.where(np.isfinite(shift), shift, 0).astype(values.dtype)
+        shift = values.max(axis=dims, keepdims=True) if values.size else xp.zeros(())
+        shift = xp.where(xp.isfinite(shift), shift, 0).astype(values.dtype)
         with np.errstate(divide="ignore"):  # log(0) = -inf: an empty or all -inf slice
-            out = np.log(np.sum(np.exp(values - shift), axis=dims, keepdims=True)) + shift
+            out = xp.log(xp.exp(values - shift).sum(axis=dims, keepdims=True)) + shift
         return ctx.save_result(out if keepdim else out.reshape(_reduced_shape(x.shape, dims)))
 
     @staticmethod
@@ -263,14 +300,15 @@ class LogSumExp(Function):
         return restore_dims(grad, x.shape, ctx.dims, ctx.keepdim) * softmax, None, None
 
 
-def logsumexp(x, dim, keepdim=False):
+@register("torch", "Tensor")
+def logsumexp(input, dim, keepdim=False):
     """log(sum(exp(x))) over ``dim``, without overflow: ±1e4 gives finite values and gradients.
 
     >>> import chainrule as cr
     >>> cr.tensor([1e4, 1e4]).logsumexp(0)
     tensor(10000.693, dtype=float32)
     """
-    return LogSumExp.apply(x, normalize_dims(dim, x.ndim, "logsumexp"), keepdim)
+    return LogSumExp.apply(input, normalize_dims(dim, input.ndim, "logsumexp"), keepdim)
 
 
 # ------------------------------------------------------------------- prod
@@ -288,7 +326,8 @@ class Prod(Function):
     def forward(ctx, x, dims, keepdim):
         ctx.save_for_backward(x)
         ctx.dims, ctx.keepdim = dims, keepdim
-        return np.prod(x.data, axis=dims, keepdims=keepdim)
+        xp = array_module(x.data)
+        return xp.asarray(xp.prod(x.data, axis=dims, keepdims=keepdim))
 
     @staticmethod
     def backward(ctx, grad):
@@ -298,8 +337,9 @@ class Prod(Function):
 
 
 class ProductOfOthers(Function):
-    """o_i = prod_{j != i} x_j over ``dims`` (prod's derivative), from exclusive cumulative
-    products;  d o_i / d x_k = prod_{j != i, k} x_j for k != i, and 0 for k == i.
+    """o_i = prod_{j != i} x_j;  d o_i / d x_k = prod_{j != i, k} x_j (k != i), 0 (k == i).
+
+    prod's derivative, over ``dims``, from exclusive cumulative products.
 
     Its backward, v_k = sum_{i != k} g_i prod_{j != i, k} x_j, is written per
     slice for 0, 1, 2 or more zeros in the slice, in Tensor ops, so prod's
@@ -333,23 +373,26 @@ class ProductOfOthers(Function):
                      where(zeros == 1, one_zero, where(zeros == 2, two_zeros, 0.0))), None
 
 
-def prod(x, dim=None, keepdim=False):
+@register("torch", "Tensor")
+def prod(input, dim=None, keepdim=False, *, dtype=None):
     """Product of the elements over ``dim`` (all by default); exact gradients with zeros."""
-    return Prod.apply(x, normalize_dims(dim, x.ndim, "prod"), keepdim)
+    input = _cast(input, dtype)
+    return Prod.apply(input, normalize_dims(dim, input.ndim, "prod"), keepdim)
 
 
 def _exclusive_products(values, dims):
     """prod_{j != i} x_j for every i, over ``dims``: (product before i) * (product after i)."""
+    xp = array_module(values)
     reduced = tuple(range(values.ndim)) if dims is None else dims
     kept = tuple(d for d in range(values.ndim) if d not in reduced)
     order = kept + reduced
     moved = values.transpose(order)
-    flat = moved.reshape(moved.shape[:len(kept)] + (int(np.prod(moved.shape[len(kept):])),))
-    before = np.ones_like(flat)
-    after = np.ones_like(flat)
-    np.cumprod(flat[..., :-1], axis=-1, out=before[..., 1:])
-    after[..., :-1] = np.cumprod(flat[..., :0:-1], axis=-1)[..., ::-1]
-    return (before * after).reshape(moved.shape).transpose(np.argsort(order))
+    flat = moved.reshape(moved.shape[:len(kept)] + (math.prod(moved.shape[len(kept):]),))
+    before = xp.ones_like(flat)
+    after = xp.ones_like(flat)
+    before[..., 1:] = xp.cumprod(flat[..., :-1], axis=-1)
+    after[..., :-1] = xp.cumprod(flat[..., :0:-1], axis=-1)[..., ::-1]
+    return (before * after).reshape(moved.shape).transpose(inverse_permutation(order))
 
 
 # ----------------------------------------------------------------- cumsum
@@ -361,7 +404,8 @@ class CumSum(Function):
     @staticmethod
     def forward(ctx, x, dim):
         ctx.dim = dim
-        return np.cumsum(np.atleast_1d(x.data), axis=dim).reshape(x.shape)
+        values = x.data.reshape(1) if x.ndim == 0 else x.data
+        return array_module(values).cumsum(values, axis=dim).reshape(x.shape)
 
     @staticmethod
     def backward(ctx, grad):
@@ -374,32 +418,39 @@ class ReversedCumSum(Function):
     @staticmethod
     def forward(ctx, x, dim):
         ctx.dim = dim
-        flipped = np.flip(np.atleast_1d(x.data), axis=dim)
-        return np.flip(np.cumsum(flipped, axis=dim), axis=dim).reshape(x.shape)
+        xp = array_module(x.data)
+        flipped = xp.flip(x.data.reshape(1) if x.ndim == 0 else x.data, axis=dim)
+        return xp.flip(xp.cumsum(flipped, axis=dim), axis=dim).reshape(x.shape)
 
     @staticmethod
     def backward(ctx, grad):
         return CumSum.apply(grad, ctx.dim), None
 
 
-def cumsum(x, dim):
+@register("torch", "Tensor")
+def cumsum(input, dim, *, dtype=None):
     """Running sums along ``dim``: y_i = x_0 + ... + x_i."""
-    return CumSum.apply(x, _check_dim(dim, x.ndim, "cumsum"))
+    input = _cast(input, dtype)
+    return CumSum.apply(input, _check_dim(dim, input.ndim, "cumsum"))
 
 
 # --------------------------------------------------------------- all, any
 
 
-def all(x, dim=None, keepdim=False):
+@register("torch", "Tensor")
+def all(input, dim=None, keepdim=False):
     """True where every element over ``dim`` is nonzero; a bool tensor, not differentiable."""
-    dims = normalize_dims(dim, x.ndim, "all")
-    return Tensor._make(np.asarray(np.all(x.data, axis=dims, keepdims=keepdim)), False, None)
+    dims = normalize_dims(dim, input.ndim, "all")
+    xp = array_module(input.data)
+    return Tensor._make(xp.asarray(xp.all(input.data, axis=dims, keepdims=keepdim)), False, None)
 
 
-def any(x, dim=None, keepdim=False):
+@register("torch", "Tensor")
+def any(input, dim=None, keepdim=False):
     """True where some element over ``dim`` is nonzero; a bool tensor, not differentiable."""
-    dims = normalize_dims(dim, x.ndim, "any")
-    return Tensor._make(np.asarray(np.any(x.data, axis=dims, keepdims=keepdim)), False, None)
+    dims = normalize_dims(dim, input.ndim, "any")
+    xp = array_module(input.data)
+    return Tensor._make(xp.asarray(xp.any(input.data, axis=dims, keepdims=keepdim)), False, None)
 
 
 # ---------------------------------------------------------------- helpers
@@ -431,13 +482,30 @@ def restore_dims(grad, input_shape, dims, keepdim):
     return grad.reshape(tuple(shape))
 
 
+def inverse_permutation(order):
+    """The permutation that undoes ``order`` (``argsort`` of it), as a tuple of ints."""
+    inverse = [0] * len(order)
+    for position, d in enumerate(order):
+        inverse[d] = position
+    return tuple(inverse)
+
+
 def _reduced_shape(shape, dims):
     return () if dims is None else tuple(n for d, n in enumerate(shape) if d not in dims)
 
 
 def _count(x, dims):
     """How many elements go into each output of a reduction over ``dims``."""
-    return x.data.size if dims is None else int(np.prod([x.shape[d] for d in dims]))
+    return x.data.size if dims is None else math.prod(x.shape[d] for d in dims)
+
+
+def _array(like, value):
+    """A reduction's result as an array: numpy gives a scalar when it reduces to one number."""
+    return value if value.ndim else array_module(like).asarray(value)
+
+
+def _cast(x, dtype):
+    return x if dtype is None else x.to(dtype)
 
 
 def _single_dim(dim, ndim, op):
@@ -466,10 +534,3 @@ def _check_floating(x, op):
     if x.dtype.kind != "f":
         raise TypeError(f"{op}: only floating point tensors are supported, got {x.dtype}; "
                         "convert it first, e.g. x.float()")
-
-
-METHODS = {
-    "sum": sum, "mean": mean, "max": max, "min": min, "amax": amax, "amin": amin,
-    "argmax": argmax, "argmin": argmin, "var": var, "std": std, "logsumexp": logsumexp,
-    "prod": prod, "all": all, "any": any, "cumsum": cumsum,
-}

@@ -1,7 +1,6 @@
 """Adagrad: each coordinate's step shrinks with the sum of its squared gradients."""
 
-import numpy as np
-
+from chainrule.device import array_module
 from chainrule.optim.optimizer import Optimizer, at_least_zero
 
 __all__ = ["Adagrad"]
@@ -42,16 +41,17 @@ class Adagrad(Optimizer):
         super().add_param_group(param_group)
         group = self.param_groups[-1]
         for p in group["params"]:
-            self.state[p].update(
-                step=0, sum=np.full_like(p.data, group["initial_accumulator_value"]))
+            start = array_module(p.data).full_like(p.data, group["initial_accumulator_value"])
+            self.state[p].update(step=0, sum=start)
 
     def _problems(self, settings):
         return at_least_zero(settings, "lr", "lr_decay", "weight_decay",
                              "initial_accumulator_value", "eps")
 
     def _update(self, param, grad, group, state):
+        xp = array_module(param)
         if not state:  # a state dict loaded without this parameter's entry
-            state.update(step=0, sum=np.full_like(param, group["initial_accumulator_value"]))
+            state.update(step=0, sum=xp.full_like(param, group["initial_accumulator_value"]))
         state["step"] += 1
         if group["maximize"]:
             grad = -grad
@@ -59,4 +59,4 @@ class Adagrad(Optimizer):
             grad = grad + group["weight_decay"] * param
         decayed_lr = group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])
         state["sum"] += grad * grad
-        param += -decayed_lr * (grad / (np.sqrt(state["sum"]) + group["eps"]))
+        param += -decayed_lr * (grad / (xp.sqrt(state["sum"]) + group["eps"]))

@@ -1,7 +1,6 @@
 """Adam, and AdamW (Adam with decoupled weight decay)."""
 
-import numpy as np
-
+from chainrule.device import array_module
 from chainrule.optim.optimizer import Optimizer, at_least_zero, betas_in_unit_interval, lerp_
 
 __all__ = ["Adam", "AdamW"]
@@ -44,11 +43,12 @@ class Adam(Optimizer):
                 + betas_in_unit_interval(settings))
 
     def _update(self, param, grad, group, state):
+        xp = array_module(param)
         lr, weight_decay, (beta1, beta2) = group["lr"], group["weight_decay"], group["betas"]
         if not state:
-            state.update(step=0, exp_avg=np.zeros_like(param), exp_avg_sq=np.zeros_like(param))
+            state.update(step=0, exp_avg=xp.zeros_like(param), exp_avg_sq=xp.zeros_like(param))
         if group["amsgrad"] and "max_exp_avg_sq" not in state:
-            state["max_exp_avg_sq"] = np.zeros_like(param)
+            state["max_exp_avg_sq"] = xp.zeros_like(param)
         exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
         state["step"] += 1
         step = state["step"]
@@ -69,9 +69,9 @@ class Adam(Optimizer):
         bias_correction2_sqrt = (1 - beta2**step) ** 0.5
         second_moment = exp_avg_sq
         if group["amsgrad"]:
-            second_moment = np.maximum(state["max_exp_avg_sq"], exp_avg_sq,
+            second_moment = xp.maximum(state["max_exp_avg_sq"], exp_avg_sq,
                                        out=state["max_exp_avg_sq"])
-        denominator = np.sqrt(second_moment) / bias_correction2_sqrt + group["eps"]
+        denominator = xp.sqrt(second_moment) / bias_correction2_sqrt + group["eps"]
         param += -step_size * (exp_avg / denominator)
 
 

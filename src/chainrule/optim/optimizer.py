@@ -3,13 +3,17 @@
 An optimizer holds ``param_groups`` (lists of parameters, each group with its
 own hyperparameters) and ``state`` (per parameter: momentum buffers, running
 averages, step counts). ``step()`` updates every parameter that has a
-gradient, in place on its numpy array: the update is bookkeeping, not part
-of any graph. A subclass writes only ``_update`` (one parameter's rule) and
+gradient, in place on its array (with the array module of the parameter's
+device, ``chainrule.device.array_module``): the update is bookkeeping, not
+part of any graph, but it bumps the parameter's version counter, so a graph
+that saved the parameter before the step refuses to backward through it, as
+in PyTorch. A subclass writes only ``_update`` (one parameter's rule) and
 ``_problems`` (which hyperparameter values it refuses).
 
-``state_dict()`` holds numpy arrays and Python numbers only, so it can be
-saved as JSON or ``.npz`` without pickle; ``load_state_dict`` checks
-everything before it changes anything.
+``state_dict()`` holds arrays (on the parameters' device) and Python numbers
+only, so it can be saved as JSON or ``.npz`` without pickle; ``load_state_dict``
+checks everything before it changes anything, and copies arrays onto the
+device of their parameter.
 """
 
 import numbers
@@ -18,6 +22,7 @@ from collections import defaultdict
 import numpy as np
 
 from chainrule.autograd.grad_mode import enable_grad
+from chainrule.device import array_module, backend_of
 from chainrule.tensor import Tensor
 
 __all__ = ["Optimizer"]
@@ -133,7 +138,8 @@ class Optimizer:
                     p.grad.data[...] = 0
                     p.grad._version[0] += 1
                 else:  # part of a graph, or a read-only view: a fresh zero tensor
-                    p.grad = Tensor._make(np.zeros_like(p.grad.data), False, None)
+                    zeros = array_module(p.grad.data).zeros_like(p.grad.data)
+                    p.grad = Tensor._make(zeros, False, None)
 
     def step(self, closure=None):
         """Update every parameter that has a gradient; return ``closure()``'s loss, if given.
@@ -265,13 +271,13 @@ class Optimizer:
         problems, state = [], {}
         for name, value in entries.items():
             if name in self._number_state:
-                if isinstance(value, np.ndarray) and value.ndim == 0:
+                if getattr(value, "ndim", None) == 0:  # a 0-d array or a numpy scalar
                     value = value.item()
                 if not _is_real(value):
                     problems.append(f"{name} must be a number, got {type(value).__name__}")
-                state[name] = value.item() if isinstance(value, np.generic) else value
+                state[name] = value
             elif name in self._array_state:
-                array = np.asarray(value)
+                array = np.asarray(backend_of(value).to_host(value))  # to check; copied below
                 if array.dtype.kind not in "fiu":
                     problems.append(f"{name} must be an array of numbers, got dtype {array.dtype}")
                 elif array.shape != param.shape:
@@ -280,7 +286,7 @@ class Optimizer:
                         f"{tuple(param.shape)}"
                     )
                 else:
-                    state[name] = np.array(array, dtype=param.data.dtype)
+                    state[name] = array_module(param.data).array(array, dtype=param.data.dtype)
             else:
                 known = sorted(self._array_state + self._number_state)
                 problems.append(f"unknown entry {name!r} (a {type(self).__name__} keeps {known})")
@@ -294,7 +300,8 @@ def _has_state_dict_layout(state_dict):
 
 
 def _copy_value(value):
-    return value.copy() if isinstance(value, np.ndarray) else value
+    """A copy of an array (of any backend); numbers as they are."""
+    return value.copy() if hasattr(value, "copy") else value
 
 
 def _is_real(value):

@@ -1,7 +1,6 @@
 """RMSprop: divide the gradient by a running root-mean-square of past gradients."""
 
-import numpy as np
-
+from chainrule.device import array_module
 from chainrule.optim.optimizer import Optimizer, at_least_zero, lerp_
 
 __all__ = ["RMSprop"]
@@ -41,9 +40,10 @@ class RMSprop(Optimizer):
         return at_least_zero(settings, "lr", "alpha", "eps", "weight_decay", "momentum")
 
     def _update(self, param, grad, group, state):
+        xp = array_module(param)
         alpha, momentum = group["alpha"], group["momentum"]
         if not state:
-            state.update(step=0, square_avg=np.zeros_like(param))
+            state.update(step=0, square_avg=xp.zeros_like(param))
         state["step"] += 1
         if group["maximize"]:
             grad = -grad
@@ -56,9 +56,9 @@ class RMSprop(Optimizer):
         if group["centered"]:
             grad_avg = _buffer(state, "grad_avg", param)
             lerp_(grad_avg, grad, 1 - alpha)
-            scale = np.sqrt(square_avg - grad_avg * grad_avg)
+            scale = xp.sqrt(square_avg - grad_avg * grad_avg)
         else:
-            scale = np.sqrt(square_avg)
+            scale = xp.sqrt(square_avg)
         scale += group["eps"]
 
         if momentum > 0:
@@ -73,5 +73,5 @@ class RMSprop(Optimizer):
 def _buffer(state, name, param):
     """state[name], made zeros shaped like ``param`` the first time it is needed."""
     if name not in state:
-        state[name] = np.zeros_like(param)
+        state[name] = array_module(param).zeros_like(param)
     return state[name]

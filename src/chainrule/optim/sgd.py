@@ -1,7 +1,6 @@
 """Stochastic gradient descent, with momentum, dampening and Nesterov's variant."""
 
-import numpy as np
-
+from chainrule.device import array_module
 from chainrule.optim.optimizer import Optimizer, at_least_zero
 
 __all__ = ["SGD"]
@@ -46,6 +45,7 @@ class SGD(Optimizer):
         return problems
 
     def _update(self, param, grad, group, state):
+        xp = array_module(param)
         momentum = group["momentum"]
         if group["maximize"]:
             grad = -grad
@@ -54,7 +54,8 @@ class SGD(Optimizer):
         if momentum != 0:
             buffer = state.get("momentum_buffer")
             if buffer is None:
-                buffer = state["momentum_buffer"] = np.array(grad, dtype=param.dtype)
+                # a copy, and an array even where grad is a 0-d result (a numpy scalar)
+                buffer = state["momentum_buffer"] = xp.array(grad, dtype=param.dtype)
             else:
                 buffer *= momentum
                 buffer += (1 - group["dampening"]) * grad

@@ -24,8 +24,27 @@ from numbers import Real
 from operator import attrgetter
 
 from chainrule.autograd.graph import backpropagate
+from chainrule.autograd.node import docstring_rule, split_rule
 
-__all__ = ["Value", "weighted_sum"]
+__all__ = ["Value", "weighted_sum", "VALUE_RULES"]
+
+#: The rule line of each op (see ``chainrule.autograd.node``), keyed by op
+#: symbol: the summary of the docstring of the method that implements it,
+#: collected once, at import, by ``_rule_for``. ``"**{n}"`` stands for every
+#: constant power (op ``"**2"``), ``"{c}**"`` for every constant base. Add an
+#: entry to describe an op of your own (``"cube": "x**3;  d/dx = 3*x**2."``).
+VALUE_RULES = {}
+
+
+def _rule_for(*ops):
+    """Declare that the decorated function implements ``ops``: its docstring is their rule."""
+
+    def declare(fn):
+        for op in ops:
+            VALUE_RULES[op] = docstring_rule(fn.__doc__)
+        return fn
+
+    return declare
 
 
 class Value:
@@ -76,21 +95,28 @@ class Value:
     # Each op computes its result and the local derivative for each input.
     # A plain number operand is a constant: it is not recorded in the graph.
 
+    @_rule_for("+")
     def __add__(self, other):
-        """a + b;  d/da = 1, d/db = 1."""
+        """a + b;  d(a+b)/da = 1, d(a+b)/db = 1."""
         if isinstance(other, Value):
             return Value(self.data + other.data, (self, other), "+", (1.0, 1.0))
         return Value(self.data + _as_float(other, "+"), (self,), "+", (1.0,))
 
+    @_rule_for("*")
     def __mul__(self, other):
-        """a * b;  d/da = b, d/db = a."""
+        """a * b;  d(a*b)/da = b, d(a*b)/db = a."""
         if isinstance(other, Value):
             return Value(self.data * other.data, (self, other), "*", (other.data, self.data))
         other = _as_float(other, "*")
         return Value(self.data * other, (self,), "*", (other,))
 
+    @_rule_for("**", "**{n}")
     def __pow__(self, power):
-        """x ** n;  d/dx = n * x**(n-1),  and for a Value exponent d/dn = x**n * ln(x)."""
+        """x ** n;  d(x**n)/dx = n*x**(n-1), d(x**n)/dn = x**n * ln(x).
+
+        A constant exponent (a plain number) is not an input: the node is
+        ``"**2"``, and only d/dx applies.
+        """
         if isinstance(power, Value):
             out = _checked_pow(self.data, power.data)
             return Value(
@@ -107,14 +133,16 @@ class Value:
             (_power_rule(self.data, power),),
         )
 
+    @_rule_for("{c}**")
     def __rpow__(self, base):
-        """c ** x for a constant c;  d/dx = c**x * ln(c)."""
+        """c ** x for a constant c;  d(c**x)/dx = c**x * ln(c)."""
         base = _as_float(base, "**")
         out = _checked_pow(base, self.data)
         return Value(out, (self,), f"{_fmt(base)}**", (_exponent_rule(base, self.data, out),))
 
+    @_rule_for("relu")
     def relu(self):
-        """max(0, x);  d/dx = 1 if x > 0 else 0.
+        """relu(x) = max(0, x);  d(relu(x))/dx = 1 if x > 0 else 0.
 
         NOTE: at exactly x = 0 the derivative is taken as 0, as PyTorch does.
         """
@@ -122,13 +150,18 @@ class Value:
             return Value(self.data, (self,), "relu", (1.0,))
         return Value(0.0, (self,), "relu", (0.0,))
 
+    @_rule_for("exp")
     def exp(self):
-        """e**x;  d/dx = e**x, the result itself. Overflows to inf, as in PyTorch."""
+        """e**x;  d(e**x)/dx = e**x.
+
+        The derivative is the result itself. Overflows to inf, as in PyTorch.
+        """
         out = math.exp(self.data) if self.data < _EXP_OVERFLOWS_AT else math.inf
         return Value(out, (self,), "exp", (out,))
 
+    @_rule_for("log")
     def log(self):
-        """ln(x) for x > 0;  d/dx = 1 / x."""
+        """ln(x) for x > 0;  d(ln(x))/dx = 1/x."""
         if not self.data > 0:
             raise ValueError(
                 f"log: input must be positive, got {self.data!r}; ln(x) is undefined "
@@ -137,13 +170,21 @@ class Value:
             )
         return Value(math.log(self.data), (self,), "log", (1.0 / self.data,))
 
+    @_rule_for("tanh")
     def tanh(self):
-        """tanh(x);  d/dx = 1 - tanh(x)**2, computed from the result."""
+        """tanh(x);  d(tanh(x))/dx = 1 - tanh(x)**2.
+
+        The derivative is computed from the result.
+        """
         t = math.tanh(self.data)
         return Value(t, (self,), "tanh", (1.0 - t * t,))
 
+    @_rule_for("sigmoid")
     def sigmoid(self):
-        """1 / (1 + e**-x);  d/dx = s * (1 - s), computed from the result s."""
+        """s(x) = 1 / (1 + e**-x);  d(s(x))/dx = s(x) * (1 - s(x)).
+
+        The derivative is computed from the result s(x).
+        """
         x = self.data
         if x >= 0:
             s = 1.0 / (1.0 + math.exp(-x))
@@ -182,6 +223,50 @@ class Value:
     def __rtruediv__(self, other):
         return other * self**-1
 
+    # --------------------------------------------------- the node protocol
+    # What tools read (see chainrule.autograd.node); properties of the class,
+    # so a Value carries nothing more than its slots.
+
+    num_outputs = 1
+
+    @property
+    def inputs(self):
+        """The ``Value`` s this one was computed from, one per edge."""
+        return self._prev
+
+    @property
+    def op_name(self):
+        """The op's symbol, ``"*"``, ``"relu"``, ``"**2"``; ``"leaf"`` for a leaf."""
+        return self._op or "leaf"
+
+    name = op_name
+
+    @property
+    def rule(self):
+        """The op's rule line, from the docstring of the method that implements it."""
+        return _rule_of(self._op)
+
+    @property
+    def is_leaf(self):
+        return not self._prev
+
+    @property
+    def input_shapes(self):
+        return ((),) * len(self._prev)
+
+    @property
+    def input_dtypes(self):
+        return ("float64",) * len(self._prev)
+
+    @property
+    def local_derivatives(self):
+        """d(self)/d(input) for each of ``inputs``, evaluated where the op ran."""
+        return self._local_grads
+
+    @property
+    def value(self):
+        return self.data
+
     # ---------------------------------------------------------- backward
 
     def backward(self):
@@ -193,11 +278,12 @@ class Value:
         backpropagate(self, 1.0, _inputs_of, _chain_rule, _add_to_grad)
 
 
+@_rule_for("w·x+b")
 def weighted_sum(weights, inputs, bias):
-    """w . x + b in one node: ``bias + sum(w * x for w, x in zip(weights, inputs))``.
+    """w·x+b;  d(w·x+b)/dw_i = x_i, d(w·x+b)/dx_i = w_i, d(w·x+b)/db = 1.
 
-    The same function and gradients as that sum, d/dw_i = x_i, d/dx_i = w_i,
-    d/db = 1, but one node instead of 2n, so a neuron's forward and backward
+    ``bias + sum(w * x for w, x in zip(weights, inputs))`` with the same
+    gradients, but one node instead of 2n, so a neuron's forward and backward
     run in a few tight loops. Inputs that are plain numbers are constants.
     (Fused because it is measured faster: see docs/benchmarks.md.)
     """
@@ -235,6 +321,36 @@ def _chain_rule(node, grad):
 def _add_to_grad(node, grad):
     node.grad += grad
     return grad
+
+
+# ------------------------------------------------------------------- rules
+
+def _rule_of(op):
+    """The rule line of ``op``; an op of a constant operand ("**2") from its template."""
+    rule = VALUE_RULES.get(op)
+    if rule is None:
+        rule = _constant_rule(op)
+    if rule is None:
+        return f"{op};  local derivatives" if op else ""
+    return rule if ";" in rule else f"{op};  {rule}"
+
+
+def _constant_rule(op):
+    """``"**2"`` from ``"**{n}"``: the clause for n, which is not an input, left out."""
+    for template, rule in VALUE_RULES.items():
+        prefix, brace, rest = template.partition("{")
+        name, _, suffix = rest.partition("}")
+        if not brace or not (op.startswith(prefix) and op.endswith(suffix)):
+            continue
+        constant = op[len(prefix):len(op) - len(suffix)]
+        try:
+            float(constant)
+        except ValueError:
+            continue
+        function, derivative = split_rule(rule)
+        clauses = [c for c in derivative.split(", ") if f")/d{name} =" not in c]
+        return f"{function};  {', '.join(clauses)} with {name} = {constant}."
+    return None
 
 
 # ------------------------------------------------------------------- helpers

@@ -9,7 +9,11 @@ on to each input through the node's local derivative:
 
 Inside ``with trace_backward() as t:`` every such step is recorded, for both
 engines, by watching the one engine (:func:`chainrule.autograd.graph.observe_backward`);
-nothing about the pass changes.
+nothing about the pass changes. Nodes are read through the node protocol
+(``chainrule.autograd.node``) only: ``inputs``, ``name``, ``rule``,
+``is_leaf``, ``value`` and ``local_derivatives``, the same for ``Value`` s
+and tensor ops. The rule shown is the derivative part of the op's own rule
+line, the one its docstring states.
 
     >>> from chainrule import Value
     >>> x = Value(3.0)
@@ -34,38 +38,16 @@ later ``.grad +=`` or ``zero_grad()`` cannot change the record) and formats
 them only when asked.
 """
 
-import re
 from collections.abc import Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from chainrule.autograd.engine import _Outputs
-from chainrule.autograd.graph import observe_backward
-from chainrule.scalar.value import Value
-from chainrule.tensor import Tensor
+from chainrule.autograd.graph import OutputGrads, observe_backward
+from chainrule.autograd.node import is_node, node_of, split_rule
 
-__all__ = ["trace_backward", "BackwardTrace", "Step", "VALUE_RULES"]
-
-#: The local derivative rule, in words, for each ``Value`` op (keyed by ``_op``).
-#: ``**n`` stands for a constant power (``_op`` "**2"), ``c**`` for a constant
-#: base (``_op`` "2**"). Add an entry to describe an op of your own.
-VALUE_RULES = {
-    "+": "d(a+b)/da = 1, d(a+b)/db = 1",
-    "*": "d(a*b)/da = b, d(a*b)/db = a",
-    "**n": "d(x**n)/dx = n*x**(n-1)",
-    "**": "d(x**n)/dx = n*x**(n-1), d(x**n)/dn = x**n * ln(x)",
-    "c**": "d(c**x)/dx = c**x * ln(c)",
-    "relu": "d(relu(x))/dx = 1 if x > 0 else 0",
-    "exp": "d(e**x)/dx = e**x",
-    "log": "d(ln(x))/dx = 1/x",
-    "tanh": "d(tanh(x))/dx = 1 - tanh(x)**2",
-    "sigmoid": "d(s(x))/dx = s(x) * (1 - s(x))",
-    "w·x+b": "d(w·x+b)/dw_i = x_i, d(w·x+b)/dx_i = w_i, d(w·x+b)/db = 1",
-}
-_UNKNOWN_RULE = "local derivatives"
-_NUMBER = r"-?(?:inf|nan|\d+(?:\.\d*)?(?:e[-+]?\d+)?)"
+__all__ = ["trace_backward", "BackwardTrace", "Step"]
 
 
 @dataclass(frozen=True)
@@ -73,31 +55,36 @@ class Step:
     """One chain-rule step: a node passes its gradient on to its inputs.
 
     - ``index``: 1-based position in execution order (output first).
-    - ``op``: a ``Value``'s ``_op`` (``"*"``, ``"relu"``) or a tensor op's
-      name (``"MulBackward"``).
+    - ``op``: the node's ``name``: a ``Value``'s op symbol (``"*"``, ``"relu"``)
+      or a tensor op's name (``"MulBackward"``).
     - ``name``: how the trace calls this node: its ``names=`` entry, else ``"#index"``.
     - ``value``: a ``Value``'s data; ``None`` for a tensor op, whose result
       is not kept by the graph (its shape is ``grad.shape``).
     - ``grad``: the upstream gradient d(output)/d(node), summed over every
-      path: a float, or a numpy array of the node's shape.
-    - ``rule``: the local derivative rule, in words.
+      path: a float, or a numpy array of the node's shape; for a node with
+      several outputs a tuple, one per output (``None`` where none arrived).
+    - ``rule``: the local derivative rule, in words: the derivative part of
+      ``node.rule`` (the op's name where its docstring states none).
     - ``inputs``: the inputs' names, one per edge; an input used twice (``x * x``)
       is listed twice. Tensor inputs that need no gradient are left out.
     - ``contributions``: what this step adds to each input's gradient, aligned
       with ``inputs`` (``None`` where no gradient flows).
     - ``node``, ``input_nodes``: the graph nodes themselves.
+    - ``local_derivatives``: a ``Value``'s d(node)/d(input) for each input, as
+      numbers (``contribution = grad * local derivative``); ``None`` for a tensor op.
     """
 
     index: int
     op: str
     name: str
     value: float | None
-    grad: float | np.ndarray
+    grad: float | np.ndarray | tuple
     rule: str
     inputs: tuple
     contributions: tuple
     node: object = field(repr=False, compare=False)
     input_nodes: tuple = field(repr=False, compare=False)
+    local_derivatives: tuple | None = field(default=None, repr=False, compare=False)
 
 
 class BackwardTrace:
@@ -110,21 +97,19 @@ class BackwardTrace:
 
     def __init__(self, names=None, model=None):
         self._names = _check_names(names, model)
-        self._raw = []  # (node, value, grad, inputs, input_grads) per step, as recorded
+        self._raw = []  # (node, value, grad, inputs, input_grads, locals) per step, as recorded
         self._built = None
 
     # ------------------------------------------------------------ recording
 
     def _record(self, node, grad, inputs, input_grads):
-        if not inputs:  # a leaf: it receives, passes nothing on
+        # A leaf receives and passes nothing on; the engine's own starting node is no op.
+        if not inputs or not is_node(node):
             return
-        if isinstance(node, Value):  # floats cannot change later: keep them as they are
-            self._raw.append((node, node.data, grad, inputs, input_grads))
-        elif not isinstance(node, _Outputs):  # skip the tensor engine's own starting node
-            kept = [(child, None if g is None else np.array(g.data))
-                    for child, g in zip(inputs, input_grads) if child is not None]
-            self._raw.append((node, None, np.array(grad.data),
-                              tuple(c for c, _ in kept), tuple(g for _, g in kept)))
+        kept = [(child, _snapshot(g)) for child, g in zip(inputs, input_grads)
+                if child is not None]  # None: a tensor input that takes no gradient
+        self._raw.append((node, node.value, _snapshot(grad), tuple(c for c, _ in kept),
+                          tuple(g for _, g in kept), node.local_derivatives))
 
     # ------------------------------------------------------------ reading
 
@@ -146,17 +131,18 @@ class BackwardTrace:
             if key not in names:
                 if key in step_of:
                     names[key] = f"#{step_of[key]}"
-                elif _is_leaf(node):
+                elif node.is_leaf:
                     names[key] = next(name for name in letters if name not in used)
                 else:  # an op the pass never ran (off the path to grad()'s inputs)
-                    names[key] = _op_of(node)
+                    names[key] = node.name
             return names[key]
 
         return [
-            Step(index, _op_of(node), name_of(node), value, grad, _rule_of(node),
+            Step(index, node.name, name_of(node), value, grad, _rule_of(node),
                  tuple(name_of(child) for child in inputs), tuple(input_grads),
-                 node, tuple(inputs))
-            for index, (node, value, grad, inputs, input_grads) in enumerate(self._raw, 1)
+                 node, tuple(inputs), local)
+            for index, (node, value, grad, inputs, input_grads, local)
+            in enumerate(self._raw, 1)
         ]
 
     def __len__(self):
@@ -170,9 +156,9 @@ class BackwardTrace:
 
     def contributions_to(self, node):
         """What each step added to ``node``'s gradient, in order (a ``Value``, a
-        ``Tensor``, or a graph node). For a leaf they sum to what this pass added to its ``.grad``."""
-        if isinstance(node, Tensor) and node.grad_fn is not None:
-            node = node.grad_fn
+        ``Tensor``, or a graph node). For a leaf they sum to what this pass added to its ``.grad``.
+        For one output of an op with several, what reached any of that op's outputs."""
+        node = node_of(node)
         return [g for step in self.steps for child, g in zip(step.input_nodes, step.contributions)
                 if child is node and g is not None]
 
@@ -181,7 +167,7 @@ class BackwardTrace:
         found = {}
         for step in self.steps:
             for name, child, g in zip(step.inputs, step.input_nodes, step.contributions):
-                if _is_leaf(child):
+                if child.is_leaf:
                     entry = found.setdefault(id(child), (name, child, []))
                     if g is not None:
                         entry[2].append(g)
@@ -285,7 +271,8 @@ def _check_names(names, model):
             f"{type(names).__name__} {names!r}; e.g. names={{x: 'x'}}"
         )
     for key, name in names.items():
-        if not isinstance(key, (Value, Tensor)):
+        node = node_of(key)
+        if not is_node(node):
             raise TypeError(
                 f"trace_backward: names= keys must be Values or Tensors, got "
                 f"{type(key).__name__} {key!r} (named {name!r}); use the object itself, "
@@ -296,51 +283,24 @@ def _check_names(names, model):
                 f"trace_backward: names= values must be str, got {type(name).__name__} "
                 f"{name!r} for {key!r}; e.g. names={{x: 'x'}}"
             )
-        node = key.grad_fn if isinstance(key, Tensor) and key.grad_fn is not None else key
         out[id(node)] = name
     # The caller's dict keeps the keys alive while the trace is used, so ids stay theirs.
     return out
 
 
-def _is_leaf(node):
-    return not node._prev if isinstance(node, Value) else isinstance(node, Tensor)
-
-
-def _op_of(node):
-    return node._op if isinstance(node, Value) else node.name
-
-
 def _rule_of(node):
-    if isinstance(node, Value):
-        return _value_rule(node._op)
-    return _function_rule(type(node))
+    """The derivative part of the node's rule line; its name where the line states none."""
+    return split_rule(node.rule)[1] or node.name
 
 
-def _value_rule(op):
-    if op in VALUE_RULES:
-        return VALUE_RULES[op]
-    if re.fullmatch(r"\*\*" + _NUMBER, op):
-        return f"{VALUE_RULES['**n']} with n = {op[2:]}"
-    if re.fullmatch(_NUMBER + r"\*\*", op):
-        return f"{VALUE_RULES['c**']} with c = {op[:-2]}"
-    return _UNKNOWN_RULE
-
-
-def _function_rule(cls):
-    """The derivative part of the op's docstring summary ("a * b;  d/da = b, d/db = a.").
-
-    The summary is the docstring's first paragraph; the rule follows its first
-    ";" (preferring one followed by two spaces, as chainrule's ops write it) and
-    ends at the first sentence's end.
-    """
-    summary = (cls.__doc__ or "").strip().split("\n\n")[0]
-    parts = re.split(r";\s{2,}", summary, maxsplit=1)
-    if len(parts) == 1:
-        parts = summary.split(";", 1)
-    if len(parts) == 1:
-        return cls.__name__ + "Backward"
-    rule = re.split(r"\.(?:\s{2,}|\s+(?=[A-Z])|$)", parts[1].strip())[0]
-    return " ".join(rule.split()) or cls.__name__ + "Backward"
+def _snapshot(grad):
+    """A gradient as the trace keeps it: floats as they are, tensors copied to arrays,
+    and the gradients of a node with several outputs as a tuple (None: none arrived)."""
+    if grad is None or isinstance(grad, float):
+        return grad
+    if type(grad) is OutputGrads:
+        return tuple(_snapshot(g) for g in grad.grads)
+    return np.array(grad.data)
 
 
 def _letters():
@@ -357,7 +317,12 @@ def _letters():
 
 
 def _fmt(x):
-    """A float as ``:.4g``; an array as its shape and norm (0-d arrays as their value)."""
+    """A float as ``:.4g``; an array as its shape and norm (0-d arrays as their value);
+    the gradients of several outputs as a tuple of those."""
+    if x is None:
+        return "none"
+    if isinstance(x, tuple):
+        return "(" + ", ".join(_fmt(g) for g in x) + ")"
     if isinstance(x, np.ndarray):
         if x.ndim == 0:
             return f"{float(x):.4g}"
@@ -368,11 +333,17 @@ def _fmt(x):
 def _row(step, max_inputs):
     if step.value is not None:
         value = _fmt(step.value)
+    elif isinstance(step.grad, tuple):  # several outputs: the shape of each
+        value = "(" + ", ".join("-" if g is None else _shape(g) for g in step.grad) + ")"
     else:
-        value = str(tuple(np.shape(step.grad))) if np.ndim(step.grad) else "scalar"
-    parts = [f"{name} += {'none' if g is None else _fmt(g)}"
+        value = _shape(step.grad)
+    parts = [f"{name} += {_fmt(g)}"
              for name, g in zip(step.inputs, step.contributions)]
     if max_inputs is not None and len(parts) > max_inputs:
         parts = parts[:max_inputs] + [f"... {len(parts) - max_inputs} more"]
     index = f"#{step.index}" if step.name == f"#{step.index}" else f"#{step.index} {step.name}"
     return [index, step.op, value, _fmt(step.grad), step.rule, ", ".join(parts)]
+
+
+def _shape(grad):
+    return str(tuple(np.shape(grad))) if np.ndim(grad) else "scalar"

@@ -7,6 +7,10 @@ import argparse
 import os
 import sys
 
+from chainrule import app, debug
+from chainrule.app import demo
+from chainrule.app.graph_command import graph_command
+
 __all__ = ["main"]
 
 
@@ -91,24 +95,20 @@ def main(argv=None):
 
 
 def run_demo(args):
-    from chainrule import demo
-
     demo.run(out=args.out, epochs=args.epochs, progress=not args.no_progress)
     return 0
 
 
 def run_train(args):
-    from chainrule import training
-
     try:
         if args.resume:
             checkpoint = _checkpoint(args.resume)
-            config = training.config_from_checkpoint(checkpoint)
+            config = app.config_from_checkpoint(checkpoint)
             config.out = args.resume
             if args.epochs is not None:
                 config.epochs = args.epochs
         else:
-            config = training.TrainConfig(
+            config = app.TrainConfig(
                 data=args.data, model=args.model, hidden=args.hidden, epochs=args.epochs,
                 batch_size=args.batch_size, lr=args.lr, optimizer=args.optimizer, seed=args.seed,
                 out=args.out)
@@ -119,36 +119,30 @@ def run_train(args):
           f"epochs, batch {config.batch_size}, {config.optimizer} lr {config.lr}, seed {config.seed}")
     on_end = None
     if args.doctor:
-        from chainrule import debug
-
         on_end = debug.train_doctor(config.out, config.batch_size)
-    model, history = training.train(config, progress=not args.no_progress,
+    model, history = app.train(config, progress=not args.no_progress,
                                     resume=bool(args.resume), on_end=on_end)
-    print(training.summary_table(history))
-    plot = training.plot_history(history, os.path.join(config.out, "loss.png"),
+    print(app.summary_table(history))
+    plot = app.plot_history(history, os.path.join(config.out, "loss.png"),
                                  f"{config.model} on {config.data}")
-    print(f"checkpoint: {os.path.join(config.out, training.CHECKPOINT)}\nplot: {plot}")
+    print(f"checkpoint: {os.path.join(config.out, app.CHECKPOINT)}\nplot: {plot}")
     return 0
 
 
 def run_eval(args):
-    from chainrule import training
-
     try:
         checkpoint = _checkpoint(args.checkpoint)
     except FileNotFoundError as error:
         raise UsageError(str(error)) from None
-    loss, accuracy = training.evaluate_checkpoint(checkpoint)
-    config = training.config_from_checkpoint(checkpoint)
+    loss, accuracy = app.evaluate_checkpoint(checkpoint)
+    config = app.config_from_checkpoint(checkpoint)
     print(f"{config.model} on {config.data} test set: loss {loss:.4f}, accuracy {accuracy:.4f}")
     return 0
 
 
 def run_graph(args):
-    from chainrule import viz
-
     try:
-        viz.graph_command(args.out, scalar=args.scalar, format=args.format)
+        graph_command(args.out, scalar=args.scalar, format=args.format)
     except ValueError as error:  # a suffix that names no format we render
         raise UsageError(str(error)) from None
     except RuntimeError as error:  # Graphviz's dot is missing or failed
@@ -162,10 +156,8 @@ def run_graph(args):
 
 
 def _checkpoint(path):
-    from chainrule import training
-
     try:
-        return training.load_checkpoint(path)
+        return app.load_checkpoint(path)
     except ValueError as error:  # truncated, corrupted or not a chainrule checkpoint
         raise UsageError(str(error)) from None
 

@@ -4,6 +4,7 @@ trained on the digits with the tensor engine."""
 import os
 import random
 
+from chainrule import app
 from chainrule.scalar import MLP, Value
 
 
@@ -57,21 +58,20 @@ def train_xor(steps=1000, learning_rate=0.1, seed=0, print=print):
 
 def train_digits(out, epochs=None, progress=True, print=print):
     """The tensor engine on real data: an MLP on 8x8 digits, with a loss plot."""
-    from chainrule import training
-
-    config = training.TrainConfig(data="digits", model="mlp", epochs=epochs, out=out)
+    config = app.TrainConfig(data="digits", model="mlp", epochs=epochs, out=out)
     print(f"MLP 64-{'-'.join(map(str, config.hidden))}-10, Adam lr {config.lr}, "
           f"batch {config.batch_size}, {config.epochs} epochs")
-    model, history = training.train(config, progress=progress, print=print)
-    print(training.summary_table(history))
-    plot = training.plot_history(history, os.path.join(out, "loss.png"), "MLP on digits")
+    model, history = app.train(config, progress=progress, print=print)
+    print(app.summary_table(history))
+    plot = app.plot_history(history, os.path.join(out, "loss.png"), "MLP on digits")
     accuracy = history["test_accuracy"][-1]
     print(f"test accuracy: {accuracy:.4f}  ({round(accuracy * 360)} of 360 test images)")
-    print(f"wrote {plot} and {os.path.join(out, training.CHECKPOINT)}")
+    print(f"wrote {plot} and {os.path.join(out, app.CHECKPOINT)}")
     return history
 
 
 def run(out="demo-output", epochs=None, progress=True, print=print):
+    """The whole demo: the tutorial's checks, XOR, then digits (writes into ``out``)."""
     print("== The tutorial's examples ==")
     seed_examples(print=print)
     print()
