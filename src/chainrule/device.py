@@ -153,10 +153,16 @@ def backend_of(array):
 def array_module(*arrays):
     """The array module for the given arrays (``numpy`` today); the first non-numpy one wins."""
     for array in arrays:
-        backend = _backends_by_array_type.get(type(array)) or backend_of(array)
-        if backend is not _numpy_backend:
-            return backend.xp
+        if type(array) not in _NUMPY_TYPES:
+            backend = backend_of(array)
+            if backend is not _numpy_backend:
+                return backend.xp
     return np
+
+
+# Types that are numpy's without a lookup: the per-op fast path of array_module.
+_NUMPY_TYPES = frozenset({np.ndarray, float, int, bool, np.float16, np.float32, np.float64,
+                          np.int8, np.int16, np.int32, np.int64, np.uint8, np.bool_})
 
 
 def backend_for(dev):

@@ -3,7 +3,7 @@
 Broadcasting copies an array along new or size-1 dimensions; the adjoint of
 a copy is a sum, so a gradient that arrives in the broadcast shape is summed
 back to the input's shape. The engine does that for every op, in one place
-(``engine._checked_grads``): rules such as ``Mul``'s return ``grad * b`` and
+(``engine._conform``): rules such as ``Mul``'s return ``grad * b`` and
 need not know that ``a`` was broadcast. ``broadcast_to`` and
 ``sum_to_shape`` are each other's backward, so this works to any order.
 """

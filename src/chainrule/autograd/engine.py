@@ -128,10 +128,16 @@ def _run(outputs, seeds, retain_graph, create_graph, receive, targets=None):
             return ()
         if node is root:
             return root.seeds
-        grads = _checked_grads(node, node._run_backward(grad, retain_graph))
+        checked = []  # each gradient as a Tensor of its input's shape and dtype
+        for g, meta in zip(node._run_backward(grad, retain_graph), node._input_meta):
+            if g is None or meta is None:
+                g = None
+            elif type(g) is not Tensor or g.data.shape != meta[0] or g.data.dtype != meta[1]:
+                g = _conform(node, g, meta, len(checked))
+            checked.append(g)
         if check:
-            check_gradients(node, grads)
-        return grads
+            check_gradients(node, checked)
+        return checked
 
     root = _Outputs(outputs, seeds)
     with set_grad_enabled(create_graph):
@@ -190,26 +196,20 @@ def _add_unrecorded(a, b, owned):
     return Tensor._make(a.data + b.data, False, None)
 
 
-def _checked_grads(node, grads):
-    """Each gradient as a Tensor of its input's shape and dtype.
+def _conform(node, grad, meta, position):
+    """``grad`` as a Tensor of its input's shape and dtype.
 
     A gradient in a broadcast of the input's shape is summed back to it
     here, the one place broadcasting is undone for every op.
     """
-    checked = []
-    for position, (g, meta) in enumerate(zip(grads, node._input_meta)):
-        if g is None or meta is None:
-            checked.append(None)
-            continue
-        if not isinstance(g, Tensor):
-            g = Tensor._make(array_module(g).asarray(g), False, None)
-        shape, dtype = meta
-        if g.data.shape != shape:
-            g = _reduce_to_shape(node, g, shape, position)
-        if g.data.dtype != dtype:
-            g = g.to(dtype)
-        checked.append(g)
-    return checked
+    if not isinstance(grad, Tensor):
+        grad = Tensor._make(array_module(grad).asarray(grad), False, None)
+    shape, dtype = meta
+    if grad.data.shape != shape:
+        grad = _reduce_to_shape(node, grad, shape, position)
+    if grad.data.dtype != dtype:
+        grad = grad.to(dtype)
+    return grad
 
 
 def _reduce_to_shape(node, grad, shape, position):

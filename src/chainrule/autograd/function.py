@@ -39,6 +39,8 @@ tools show it as the op's derivative rule (``node.rule``).
     tensor(12., dtype=float32)
 """
 
+from numpy import asarray, generic, ndarray
+
 from chainrule.autograd.anomaly import _state as _anomaly_state
 from chainrule.autograd.anomaly import creation_site
 from chainrule.autograd.grad_mode import _mode
@@ -96,8 +98,11 @@ class Function:
                     ctx._recording = True
                     break
         data = cls.forward(ctx, *args, **params)
-        if type(data) is tuple:
-            return ctx._wrap_outputs(data, args)
+        if type(data) is not ndarray:
+            if type(data) is tuple:
+                return ctx._wrap_outputs(data, args)
+            if isinstance(data, generic):  # numpy gives scalars for 0-d results; keep arrays
+                data = asarray(data)
         if not ctx._recording:
             return Tensor._make(data, False, None)
         ctx._connect(args)
@@ -108,15 +113,14 @@ class Function:
 
     def _connect(self, args):
         """Record the edges to the inputs: the graph node each came from, and its shape."""
-        needs, next_nodes, input_meta, slots = [], [], [], None
-        for position, a in enumerate(args):
+        needs, next_nodes, input_meta, several = [], [], [], False
+        for a in args:
             if isinstance(a, Tensor) and a.requires_grad:
                 needs.append(True)
                 next_nodes.append(a.grad_fn or a)
                 input_meta.append((a.data.shape, a.data.dtype))
                 if a._output_nr is not None:  # one of several outputs of its op
-                    slots = slots or [None] * len(args)
-                    slots[position] = (a._output_nr, a.grad_fn._num_outputs)
+                    several = True
             else:
                 needs.append(False)
                 next_nodes.append(None)
@@ -124,8 +128,10 @@ class Function:
         self.needs_input_grad = tuple(needs)
         self.next_nodes = tuple(next_nodes)
         self._input_meta = input_meta
-        if slots is not None:
-            self._next_slots = tuple(slots)
+        if several:
+            self._next_slots = tuple(
+                (a._output_nr, a.grad_fn._num_outputs) if needed and a._output_nr is not None
+                else None for a, needed in zip(args, needs))
         if _anomaly_state.enabled:
             self._creation_site = creation_site()
         if _mode.new_nodes is not None:

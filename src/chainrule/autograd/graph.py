@@ -116,7 +116,6 @@ def backpropagate(root, root_grad, inputs_of, chain_rule, receive, targets=None,
     summed = set()  # nodes whose pending gradient is a sum made here
     observers = _observers.active
     for node in reversed(order):
-        slots = node._next_slots
         grad = pending.pop(node, None)
         if summed:
             summed.discard(node)
@@ -130,11 +129,13 @@ def backpropagate(root, root_grad, inputs_of, chain_rule, receive, targets=None,
         if observers:
             for observer in observers:
                 observer(node, grad, children, child_grads)
-        for position, (child, child_grad) in enumerate(zip(children, child_grads)):
+        slots = node._next_slots
+        if slots is not None:  # some children have several outputs: say which one this is
+            child_grads = [g if slot is None or g is None else OutputGrads.one(g, *slot)
+                           for g, slot in zip(child_grads, slots)]
+        for child, child_grad in zip(children, child_grads):
             if child_grad is None or child is None or (on_path is not None and child not in on_path):
                 continue
-            if slots is not None and slots[position] is not None:  # one of the child's outputs
-                child_grad = OutputGrads.one(child_grad, *slots[position])
             if child in pending:
                 pending[child] = add(pending[child], child_grad, child in summed)
                 summed.add(child)

@@ -6,6 +6,7 @@ broadcast, the engine sums its gradient back to the input's shape
 """
 
 import math
+import operator
 
 import numpy as np
 
@@ -24,7 +25,7 @@ class Add(Function):
     @staticmethod
     def forward(ctx, a, b):
         a, b = data(a), data(b)
-        return broadcasting("add", array_module(a, b).add, a, b)
+        return broadcasting("add", operator.add, a, b)
 
     @staticmethod
     def backward(ctx, grad):
@@ -37,7 +38,7 @@ class Sub(Function):
     @staticmethod
     def forward(ctx, a, b):
         a, b = data(a), data(b)
-        return broadcasting("sub", array_module(a, b).subtract, a, b)
+        return broadcasting("sub", operator.sub, a, b)
 
     @staticmethod
     def backward(ctx, grad):
@@ -51,7 +52,7 @@ class Mul(Function):
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
         a, b = data(a), data(b)
-        return broadcasting("mul", array_module(a, b).multiply, a, b)
+        return broadcasting("mul", operator.mul, a, b)
 
     @staticmethod
     def backward(ctx, grad):
@@ -69,7 +70,7 @@ class Div(Function):
         ctx.save_for_backward(a, b)
         with np.errstate(divide="ignore", invalid="ignore"):  # x / 0 = inf, as in PyTorch
             a, b = data(a), data(b)
-            return broadcasting("div", array_module(a, b).true_divide, a, b)
+            return broadcasting("div", operator.truediv, a, b)
 
     @staticmethod
     def backward(ctx, grad):
@@ -84,7 +85,7 @@ class Neg(Function):
 
     @staticmethod
     def forward(ctx, x):
-        return array_module(x.data).negative(x.data)
+        return -x.data
 
     @staticmethod
     def backward(ctx, grad):
@@ -103,7 +104,7 @@ class Pow(Function):
         ctx.save_for_backward(a, b)
         with np.errstate(divide="ignore", invalid="ignore"):  # 0 ** -1 = inf, as in PyTorch
             a, b = data(a), data(b)
-            return ctx.save_result(broadcasting("pow", array_module(a, b).power, a, b))
+            return ctx.save_result(broadcasting("pow", operator.pow, a, b))
 
     @staticmethod
     def backward(ctx, grad):
