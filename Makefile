@@ -2,7 +2,8 @@
 #   make demo   the main job
 #   make test   the test suite
 # Both build .venv (python3 -m venv + pip) with chainrule and its extras, and
-# install Debian's graphviz (the `dot` program that renders graph drawings).
+# install Debian's graphviz (the `dot` program that renders graph drawings) and
+# chromium with chromium-driver (the headless browser the explore page is tested in).
 
 PYTHON ?= python3
 VENV := .venv
@@ -28,14 +29,18 @@ $(STAMP): pyproject.toml Makefile
 	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[dev]"
 	touch $(STAMP)
 
-# graphviz is optional (drawings fall back to DOT text); install it where we can.
+# graphviz is optional for users (drawings fall back to DOT text); chromium and
+# chromium-driver only run the explore page's browser tests (tests/test_explore.py),
+# which fail without them when run as root. Install them where we can.
 system-packages:
-	@command -v dot >/dev/null 2>&1 || { \
+	@if ! command -v dot >/dev/null 2>&1 || [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    apt-get update -qq && apt-get install -y -qq --no-install-recommends graphviz >/dev/null; \
+	    apt-get update -qq && apt-get install -y -qq --no-install-recommends \
+	      graphviz chromium chromium-driver >/dev/null; \
 	  else \
-	    echo "note: graphviz's dot is not installed (apt-get install graphviz); graph rendering tests will skip"; \
-	  fi; }
+	    echo "note: graphviz, chromium or chromium-driver is missing (apt-get install graphviz chromium chromium-driver); graph rendering and browser tests will skip"; \
+	  fi; \
+	fi
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis src/chainrule.egg-info

@@ -19,7 +19,7 @@ import time
 import numpy as np
 
 from chainrule import app, creation
-from chainrule.data import DataLoader
+from chainrule.utils.data import DataLoader
 
 CONFIGS = {
     "mlp": dict(data="digits", model="mlp"),

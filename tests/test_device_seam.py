@@ -123,6 +123,19 @@ EXTRA = {
     "compare_and_logic": (lambda a, b: cr.where(((a > b) & (a < 1)) | ~(a != b), a, b * a),
                           [[(3, 4), (3, 4)], [(3, 4), (4,)]], (-2, 2), {}),
     "in_place": (in_place_chain, [[(3, 4), (3, 4)]], (0.5, 2), {}),
+    "layer_norm": (lambda x, w, b: F.layer_norm(x, (4,), w, b), [[(3, 4), (4,), (4,)]], (-2, 2),
+                   {}),
+    "layer_norm_two_dims": (lambda x: F.layer_norm(x, (2, 3)), [[(2, 2, 3)]], (-2, 2), {}),
+    "sdpa_causal": (lambda q, k, v: F.scaled_dot_product_attention(q, k, v, is_causal=True),
+                    [[(2, 3, 4), (2, 3, 4), (2, 3, 2)]], (-2, 2), {}),
+    "sdpa_float_mask": (lambda q, k, v, m: F.scaled_dot_product_attention(q, k, v, m, scale=0.5),
+                        [[(2, 3, 4), (2, 5, 4), (2, 5, 2), (3, 5)]], (-2, 2), {}),
+    "sdpa_bool_mask_dead_row": (
+        lambda q: F.scaled_dot_product_attention(
+            q, q, q, cr.tensor(np.array([[True, False, True], [False] * 3, [True] * 3]))),
+        [[(2, 3, 4)]], (-2, 2), {}),
+    "sdpa_gqa": (lambda q, k, v: F.scaled_dot_product_attention(q, k, v, enable_gqa=True),
+                 [[(1, 4, 3, 2), (1, 2, 3, 2), (1, 2, 3, 2)]], (-2, 2), {}),
 }
 
 
@@ -271,7 +284,10 @@ def assert_module_checked(net, where):
     lambda ps: cr.optim.AdamW(ps, lr=1e-2),
     lambda ps: cr.optim.RMSprop(ps, lr=1e-2, momentum=0.9, centered=True, weight_decay=1e-3),
     lambda ps: cr.optim.Adagrad(ps, lr=1e-2, lr_decay=1e-3, initial_accumulator_value=0.1),
-], ids=["SGD", "Adam", "AdamW", "RMSprop", "Adagrad"])
+    lambda ps: cr.optim.NAdam(ps, lr=1e-2, weight_decay=1e-3),
+    lambda ps: cr.optim.RAdam(ps, lr=1e-2, betas=(0.5, 0.6), weight_decay=1e-3),  # rho_t > 5
+    lambda ps: cr.optim.Adamax(ps, lr=1e-2, weight_decay=1e-3),
+], ids=["SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "NAdam", "RAdam", "Adamax"])
 def test_layers_and_optimizers_run_through_the_device_seam(make_optimizer):
     rng = np.random.default_rng(0)
     x_array, labels = rng.standard_normal((4, 2, 4, 4)), rng.integers(0, 4, 4)
@@ -290,8 +306,29 @@ def test_layers_and_optimizers_run_through_the_device_seam(make_optimizer):
     assert_module_checked(net, "layers and optimizers")
     states = [(f"state {key}", value) for state in optimizer.state.values()
               for key, value in state.items() if isinstance(value, np.ndarray)]
+    assert states, "the optimizer kept no state to check"
     plain_states = [what for what, a in states if not isinstance(a, CheckedArray)]
     assert not plain_states, f"optimizer state made outside the seam: {plain_states}"
+
+
+def test_optimizer_state_loading_and_radams_rectified_steps_run_through_the_device_seam():
+    """RAdam's rectified update (rho_t > 5 from step 6 with beta2 = 0.9), and a state dict
+    loaded into a fresh optimizer: its state lands on the parameter's device."""
+    rng = np.random.default_rng(2)
+    with installed():
+        w = checked_tensor(rng.standard_normal((3, 2)), requires_grad=True)
+        optimizer = cr.optim.RAdam([w], lr=1e-2, betas=(0.8, 0.9))
+        for _ in range(8):
+            w.grad = checked_tensor(rng.standard_normal((3, 2)))
+            optimizer.step()
+        fresh = cr.optim.RAdam([w], lr=1e-2)
+        fresh.load_state_dict(optimizer.state_dict())
+        fresh.step()
+        assert_no_violations("RAdam and load_state_dict")
+    assert isinstance(w.data, CheckedArray)
+    plain_states = [key for key, value in fresh.state[w].items()
+                    if not isinstance(value, CheckedArray)]
+    assert not plain_states, f"optimizer state loaded outside the seam: {plain_states}"
 
 
 def test_layer_norm_and_embedding_run_through_the_device_seam():
@@ -306,6 +343,69 @@ def test_layer_norm_and_embedding_run_through_the_device_seam():
         assert_no_violations("Embedding and LayerNorm")
     assert isinstance(out.data, CheckedArray)
     assert_module_checked(net, "Embedding and LayerNorm")
+
+
+def recurrent_and_attention_modules():
+    """name: (module, inputs maker(rng), call): every recurrent and attention layer."""
+    def seq(rng, *shape):
+        return checked_tensor(rng.standard_normal(shape), dtype=np.float32)
+
+    causal = lambda: nn.Transformer.generate_square_subsequent_mask(4, device="checked")
+    padding = lambda: checked_tensor(np.array([[False] * 4, [False, False, True, True]]))
+    return {
+        "LSTM": (lambda: nn.LSTM(3, 4, num_layers=2, bidirectional=True, batch_first=True),
+                 lambda rng: (seq(rng, 2, 5, 3), (seq(rng, 4, 2, 4), seq(rng, 4, 2, 4))),
+                 lambda m, x, hx: m(x, hx)),
+        "LSTM-proj-no-hx": (lambda: nn.LSTM(3, 4, proj_size=2), lambda rng: (seq(rng, 5, 2, 3),),
+                            lambda m, x: m(x)),
+        "GRU": (lambda: nn.GRU(3, 4, num_layers=2, bidirectional=True),
+                lambda rng: (seq(rng, 5, 2, 3),), lambda m, x: m(x)),
+        "RNN": (lambda: nn.RNN(3, 4, nonlinearity="relu"), lambda rng: (seq(rng, 5, 3),),
+                lambda m, x: m(x)),
+        "LSTMCell": (lambda: nn.LSTMCell(3, 4), lambda rng: (seq(rng, 2, 3),), lambda m, x: m(x)),
+        "GRUCell": (lambda: nn.GRUCell(3, 4), lambda rng: (seq(rng, 2, 3), seq(rng, 2, 4)),
+                    lambda m, x, h: m(x, h)),
+        "MultiheadAttention": (
+            lambda: nn.MultiheadAttention(4, 2, kdim=3, vdim=5, add_bias_kv=True,
+                                          add_zero_attn=True),
+            lambda rng: (seq(rng, 4, 2, 4), seq(rng, 6, 2, 3), seq(rng, 6, 2, 5)),
+            lambda m, q, k, v: m(q, k, v, average_attn_weights=False)),
+        "TransformerEncoderLayer": (
+            lambda: nn.TransformerEncoderLayer(4, 2, 8, dropout=0.1, batch_first=True),
+            lambda rng: (seq(rng, 2, 4, 4),),
+            lambda m, x: m(x, src_mask=causal(), src_key_padding_mask=padding(), is_causal=True)),
+        "TransformerDecoderLayer": (
+            lambda: nn.TransformerDecoderLayer(4, 2, 8, norm_first=True, activation="gelu"),
+            lambda rng: (seq(rng, 4, 2, 4), seq(rng, 3, 2, 4)),
+            lambda m, t, s: m(t, s, tgt_mask=causal(), tgt_is_causal=True)),
+    }
+
+
+RECURRENT_AND_ATTENTION = recurrent_and_attention_modules()
+
+
+@pytest.mark.parametrize("name", list(RECURRENT_AND_ATTENTION))
+def test_recurrent_and_attention_layers_run_through_the_device_seam(name):
+    make, inputs, call = RECURRENT_AND_ATTENTION[name]
+    rng = np.random.default_rng(2)
+    cr.manual_seed(0)
+    net = make()
+    with installed():
+        net = checked_module(net)
+        outputs = [o for o in _flat(call(net, *inputs(rng))) if o is not None]
+        total = sum((o * checked_tensor(rng.standard_normal(o.shape), dtype=np.float32)).sum()
+                    for o in outputs)
+        total.backward()
+        assert_no_violations(name)
+    assert all(isinstance(o.data, CheckedArray) for o in outputs)
+    assert_module_checked(net, name)
+    assert all(p.grad is not None for p in net.parameters()), name
+
+
+def _flat(out):
+    if isinstance(out, (tuple, list)):
+        return [t for item in out for t in _flat(item)]
+    return [out]
 
 
 # ------------------------------------------------------- creation and transfers

@@ -17,7 +17,7 @@ import pytest
 import chainrule as cr
 from chainrule import nn
 from chainrule.autograd.anomaly import AnomalyError, check_gradients
-from chainrule.data import DataLoader, TensorDataset, default_collate
+from chainrule.utils.data import DataLoader, TensorDataset, default_collate
 from chainrule.serialization import load, save
 from chainrule.testing import gradcheck, gradgradcheck
 from tests.checking_backend import (DEVICE_TYPE, CheckedArray, checked_tensor, installed, plain,

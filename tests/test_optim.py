@@ -39,6 +39,17 @@ CASES = [
     ("Adagrad", {"lr": 0.1, "lr_decay": 0.1}),
     ("Adagrad", {"lr": 0.1, "initial_accumulator_value": 0.5}),
     ("Adagrad", {"lr": 0.1, "weight_decay": 0.1, "maximize": True, "eps": 1e-6}),
+    ("NAdam", {}),
+    ("NAdam", {"lr": 0.01, "betas": (0.3, 0.9), "momentum_decay": 0.01}),
+    ("NAdam", {"lr": 0.01, "weight_decay": 0.1, "maximize": True}),
+    ("NAdam", {"lr": 0.01, "weight_decay": 0.1, "decoupled_weight_decay": True}),
+    ("RAdam", {}),
+    ("RAdam", {"lr": 0.01, "betas": (0.8, 0.9)}),  # rho_t passes 5 at step 6: both branches
+    ("RAdam", {"lr": 0.01, "weight_decay": 0.1, "maximize": True}),
+    ("RAdam", {"lr": 0.01, "weight_decay": 0.1, "decoupled_weight_decay": True, "eps": 1e-4}),
+    ("Adamax", {}),
+    ("Adamax", {"lr": 0.01, "betas": (0.3, 0.9), "eps": 1e-3}),
+    ("Adamax", {"lr": 0.01, "weight_decay": 0.1, "maximize": True}),
 ]
 
 # Two param groups with their own options, per optimizer.
@@ -48,6 +59,9 @@ GROUP_CASES = [
     ("AdamW", {"lr": 0.01}, [{"lr": 0.03}, {"weight_decay": 0.2}]),
     ("RMSprop", {"lr": 0.01}, [{"lr": 0.002}, {"centered": True, "momentum": 0.3}]),
     ("Adagrad", {"lr": 0.1}, [{"lr": 0.3}, {"lr_decay": 0.05}]),
+    ("NAdam", {"lr": 0.01}, [{"lr": 0.03}, {"momentum_decay": 0.02, "weight_decay": 0.1}]),
+    ("RAdam", {"lr": 0.01}, [{"lr": 0.002}, {"betas": (0.5, 0.8)}]),
+    ("Adamax", {"lr": 0.01}, [{"lr": 0.05}, {"betas": (0.7, 0.95), "maximize": True}]),
 ]
 
 
@@ -238,16 +252,21 @@ ROUND_TRIP_CASES = [
     ("AdamW", {"lr": 0.01, "weight_decay": 0.1}),
     ("RMSprop", {"lr": 0.01, "centered": True, "momentum": 0.5}),
     ("Adagrad", {"lr": 0.1, "lr_decay": 0.01, "initial_accumulator_value": 0.1}),
+    ("RAdam", {"lr": 0.01, "betas": (0.8, 0.9), "weight_decay": 0.1}),
+    ("Adamax", {"lr": 0.01, "betas": (0.8, 0.9), "weight_decay": 0.1}),
 ]
 
 
 def plain(value):
-    """True when value holds only dicts, lists, tuples, numbers, bools, strings and arrays."""
+    """True when value holds only dicts, lists, tuples, numbers, bools, strings, None (torch's
+    foreach=None) and chainrule Tensors (with no graph)."""
     if isinstance(value, dict):
         return all(isinstance(k, (int, str)) and plain(v) for k, v in value.items())
     if isinstance(value, (list, tuple)):
         return all(plain(v) for v in value)
-    return isinstance(value, (int, float, bool, str, np.ndarray))
+    if isinstance(value, cr.Tensor):
+        return value.grad_fn is None and not value.requires_grad
+    return value is None or isinstance(value, (int, float, bool, str))
 
 
 def through_json(state_dict):
@@ -418,10 +437,16 @@ def test_empty_parameter_list():
         optim.SGD([{"params": []}])
 
 
-def test_parameter_that_does_not_require_grad():
-    with pytest.raises(ValueError, match=r"SGD: parameter 1 of param group 0 \(shape \(3,\)\) does "
-                                         "not require grad"):
-        optim.SGD([a_param(), cr.tensor([1.0, 2.0, 3.0])])
+def test_parameter_that_does_not_require_grad_is_kept_and_left_alone():
+    """As torch: a frozen parameter may be given (model.parameters() of a half-frozen model);
+    it never gets a gradient, so it never changes."""
+    frozen = cr.tensor([1.0, 2.0, 3.0])
+    ours = optim.SGD([a_param(), frozen], lr=0.1)
+    theirs = torch.optim.SGD([torch.ones(2, requires_grad=True), torch.ones(3)], lr=0.1)
+    assert len(ours.param_groups[0]["params"]) == len(theirs.param_groups[0]["params"]) == 2
+    ours.param_groups[0]["params"][0].grad = cr.tensor([1.0, 1.0])
+    ours.step()
+    np.testing.assert_array_equal(frozen.data, [1.0, 2.0, 3.0])
 
 
 def test_non_leaf_parameter():

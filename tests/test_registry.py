@@ -35,6 +35,7 @@ NON_OP_EXPORTS = {
     "tensor": "the Tensor constructor, in tensor.py, which the registry itself imports",
     "from_numpy": "wraps a numpy array without copying; in tensor.py, below the registry",
     "is_grad_enabled": "reads the grad mode (chainrule.autograd.grad_mode), not an op",
+    "is_inference_mode_enabled": "reads the grad mode (chainrule.autograd.grad_mode), not an op",
     "save": "serialization: writes tensors to a file",
     "load": "serialization: reads tensors from a file",
     "trace_backward": "a gradient tool (chainrule.trace) with no PyTorch counterpart",

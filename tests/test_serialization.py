@@ -303,3 +303,121 @@ def test_a_zip_that_is_not_npz(tmp_path):
         archive.writestr("data.pkl", pickle.dumps({"a": Payload()}))
     with pytest.raises(ValueError, match="not a chainrule checkpoint"):
         load(path)
+
+
+# ------------------------------------------- file objects, PyTorch checkpoints
+
+
+def test_file_objects_both_ways():
+    import io
+
+    buffer = io.BytesIO()
+    save(optimizer_state(), buffer)
+    buffer.seek(0)
+    assert_same(optimizer_state(), load(buffer))
+
+    class Stream:  # readable, not seekable: a pipe or a socket
+        def __init__(self, data):
+            self.data = io.BytesIO(data)
+
+        def read(self, n=-1):
+            return self.data.read(n)
+
+    assert_same(optimizer_state(), load(Stream(buffer.getvalue())))
+
+
+def test_a_file_object_is_named_in_errors(tmp_path):
+    path = tmp_path / "noise.bin"
+    path.write_bytes(b"\x00" * 100)
+    with open(path, "rb") as file, pytest.raises(ValueError, match=f"checkpoint '{path}' is "):
+        load(file)
+    import io
+    with pytest.raises(ValueError, match="checkpoint <BytesIO> is truncated or corrupted"):
+        load(io.BytesIO(b"PK\x03\x04 cut"))
+
+
+def torch_payload_checkpoint(path, **kwargs):
+    import torch
+
+    torch.save({"model": {"weight": torch.ones(2)}, "payload": Payload()}, path, **kwargs)
+
+
+@pytest.mark.parametrize("zipped", [True, False], ids=["zip", "legacy"])
+def test_a_torch_save_file_is_refused_unread_with_the_way_to_convert_it(tmp_path, zipped):
+    path = tmp_path / "model.pt"
+    torch_payload_checkpoint(path, _use_new_zipfile_serialization=zipped)
+    FLAG["unpickled"] = False
+    with pytest.raises(ValueError) as error:
+        load(path)
+    message = str(error.value)
+    assert FLAG["unpickled"] is False
+    assert ("is a PyTorch checkpoint (torch.save writes a zip of pickles), not a chainrule "
+            "checkpoint; chainrule never unpickles" in message) == zipped
+    assert ("is a pickle file; chainrule never unpickles" in message) != zipped
+    assert "safetensors.torch.save_file(torch.load(path, weights_only=True), " \
+           "'model.safetensors') and chainrule.safetensors.load_file" in message
+    assert "chainrule.save(torch.load(path, weights_only=True), 'model.ckpt')" in message
+
+
+def test_weights_only_false_still_refuses_a_pickle(tmp_path):
+    path = tmp_path / "plain.pkl"
+    path.write_bytes(pickle.dumps({"a": 1}))
+    with pytest.raises(ValueError, match=r"never unpickles \(weights_only=False does not change"):
+        load(path, weights_only=False)
+
+
+def test_the_suggested_conversion_works_for_a_pytorch_training_checkpoint(tmp_path):
+    import torch
+
+    torch.manual_seed(0)
+    model = torch.nn.Linear(3, 2)
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.1)
+    model(torch.randn(4, 3)).sum().backward()
+    optimizer.step()
+    torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "epoch": 3,
+                "half": torch.ones(2, dtype=torch.bfloat16)}, tmp_path / "ckpt.pt")
+
+    converted = torch.load(tmp_path / "ckpt.pt", weights_only=True)  # in PyTorch
+    save(converted, tmp_path / "ckpt.npz")  # chainrule.save takes PyTorch tensors
+
+    checkpoint = load(tmp_path / "ckpt.npz")
+    ours = nn.Linear(3, 2)
+    ours.load_state_dict(checkpoint["model"])
+    np.testing.assert_array_equal(ours.weight.data, model.weight.detach().numpy())
+    state = checkpoint["optimizer"]
+    assert set(state["state"]) == {0, 1} and state["param_groups"][0]["betas"] == (0.9, 0.999)
+    np.testing.assert_array_equal(state["state"][0]["exp_avg"].data,
+                                  optimizer.state_dict()["state"][0]["exp_avg"].numpy())
+    step = state["state"][0]["step"]
+    assert isinstance(step, cr.Tensor) and step.item() == 1
+    assert state["param_groups"][0]["foreach"] is None and checkpoint["epoch"] == 3
+    assert checkpoint["half"].dtype == np.float32  # numpy has no bfloat16
+
+
+def test_a_safetensors_file_is_pointed_to_its_reader(tmp_path):
+    from chainrule import safetensors
+
+    safetensors.save_file({"w": cr.ones(2)}, tmp_path / "m.safetensors")
+    with pytest.raises(ValueError, match="is a safetensors file, not a chainrule checkpoint; "
+                                         "read it with chainrule.safetensors.load_file"):
+        load(tmp_path / "m.safetensors")
+
+
+def test_map_location_as_torch_takes_it(tmp_path):
+    path = tmp_path / "c.npz"
+    save({"w": cr.ones(2), "tied": [cr.ones(1)]}, path)
+    with np.load(path) as archive:
+        assert '"device": "cpu"' in str(archive["structure"])
+    assert_same({"w": cr.ones(2), "tied": [cr.ones(1)]},
+                load(path, map_location={"cuda:0": "cpu"}))
+    seen = []
+    loaded = load(path, map_location=lambda array, location: seen.append(location))
+    assert seen == ["cpu", "cpu"] and loaded["w"].shape == (2,)
+    assert load(path, map_location=lambda array, location: array * 2)["w"].data.tolist() == [2, 2]
+    with pytest.raises(TypeError, match="map_location returned a str; it must return the array"):
+        load(path, map_location=lambda array, location: "cpu")
+    with pytest.raises(TypeError, match="map_location must be None, a device, a str, a dict or"):
+        load(path, map_location=3.5)
+    with pytest.raises(RuntimeError, match="no cuda backend installed"):
+        load(path, map_location={"cpu": "cuda:0"})
+    assert load(path, pickle_module=pickle, mmap=True)["w"].shape == (2,)  # accepted, unused

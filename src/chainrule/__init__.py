@@ -15,9 +15,12 @@ listed in this file: each is declared once, next to its ``Function``, and
 import numpy as _np
 
 from chainrule import ops, random  # every op's declaration runs: the registry is complete
-from chainrule import autograd, cuda, data, debug, func, nn, optim, special, viz
+from chainrule import (_missing, autograd, cuda, data, debug, func, nn, optim, safetensors,
+                       special, utils, viz)
+from chainrule.autograd import functional as _autograd_functional  # noqa: F401  (autograd.functional)
 from chainrule.autograd.anomaly import detect_anomaly
-from chainrule.autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from chainrule.autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled,
+                                          is_inference_mode_enabled, no_grad, set_grad_enabled)
 from chainrule.debug import trace_backward
 from chainrule.device import device
 from chainrule.random import Generator, default_generator
@@ -39,10 +42,15 @@ globals().update(_OPS)
 #: are not declared in the registry (tests/test_registry.py checks this list).
 _API = [
     "Value", "Tensor", "tensor", "from_numpy", "device", "Generator", "default_generator",
-    "autograd", "cuda", "data", "debug", "func", "nn", "optim", "random", "special", "viz",
+    "autograd", "cuda", "data", "debug", "func", "nn", "optim", "random", "safetensors",
+    "special", "utils", "viz",
     "save", "load", "trace_backward",
     "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "detect_anomaly",
+    "inference_mode", "is_inference_mode_enabled",
     "float16", "float32", "float64", "int32", "int64", "bool_", "float", "double", "long",
     "__version__",
 ]
 __all__ = sorted(_OPS) + _API
+
+# A name PyTorch has and chainrule lacks says so, instead of a bare AttributeError.
+__getattr__ = _missing.module_getattr(__name__, "torch")

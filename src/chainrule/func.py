@@ -160,12 +160,8 @@ def jvp(func, primals, tangents, has_aux=False):
         outputs = _tensors(output, op)
         keep = recording and (_reaches_outside(outputs, leaves)
                               or any(t.requires_grad for t in tangents))
-        # u -> u^T J, recorded so that it can be differentiated w.r.t. u; u's value is irrelevant.
-        dummies = [_zeros_like(o, True) for o in outputs]
-        vjps = _gradients(outputs, leaves, dummies, create_graph=True, retain_graph=True)
-        # d<u^T J, t>/du = J t
         tangents = [t.to(x.dtype) for t, x in zip(tangents, leaves)]
-        jvps = _gradients(vjps, dummies, tangents, create_graph=keep, retain_graph=keep)
+        jvps = _double_vjp(outputs, leaves, tangents, create_graph=keep)
     jvp_out = jvps if isinstance(output, tuple) else jvps[0]
     output = _release(output, leaves, recording)
     if has_aux:
@@ -235,7 +231,23 @@ def _value_and_grad(func, argnums, has_aux, args, kwargs, op):
     return (_release(value, leaves, recording), _release(aux, leaves, recording)), grads
 
 
-def _jacobian_rows(output, leaves, keep):
+def _double_vjp(outputs, leaves, tangents, create_graph, check_vjp=None, check=None):
+    """``J t``, the Jacobian-vector product (forward mode), by two VJPs.
+
+    ``u -> u^T J`` is linear in ``u``, so its own VJP with ``t`` is ``J t``:
+    the first VJP is recorded so that it can be differentiated w.r.t. ``u``
+    (whose value is irrelevant). ``check_vjp`` and ``check`` see the raw
+    gradients of each step (see :func:`_gradients`).
+    """
+    dummies = [_zeros_like(o, True) for o in outputs]
+    vjps = _gradients(outputs, leaves, dummies, create_graph=True, retain_graph=True,
+                      check=check_vjp)
+    # d<u^T J, t>/du = J t
+    return _gradients(vjps, dummies, tangents, create_graph=create_graph,
+                      retain_graph=create_graph, check=check)
+
+
+def _jacobian_rows(output, leaves, keep, check=None):
     """d output / d leaf for each leaf, one VJP per element of ``output``."""
     rows = []
     for k in range(output.numel()):
@@ -243,7 +255,7 @@ def _jacobian_rows(output, leaves, keep):
         one_hot[k] = 1
         cotangent = Tensor._make(one_hot.reshape(output.shape), False, None)
         rows.append(_gradients([output], leaves, [cotangent], create_graph=keep,
-                               retain_graph=True))
+                               retain_graph=True, check=check))
     jacobians = []
     for i, leaf in enumerate(leaves):
         shape = tuple(output.shape) + tuple(leaf.shape)
@@ -255,14 +267,22 @@ def _jacobian_rows(output, leaves, keep):
     return tuple(jacobians)
 
 
-def _gradients(outputs, inputs, cotangents, create_graph, retain_graph):
-    """autograd.grad, with zeros (as torch.func) where an input does not affect the outputs."""
+def _gradients(outputs, inputs, cotangents, create_graph, retain_graph, check=None):
+    """autograd.grad, with zeros (as torch.func) where an input does not affect the outputs.
+
+    Outputs that do not require grad are left out. ``check(i, g)``, if
+    given, sees each input's gradient before a None becomes zeros (the
+    ``strict`` checks of ``chainrule.autograd.functional``).
+    """
     pairs = [(o, c) for o, c in zip(outputs, cotangents) if o.requires_grad]
     grads = (None,) * len(inputs)
     if pairs:
         grads = autograd_grad([o for o, _ in pairs], list(inputs), [c for _, c in pairs],
                               retain_graph=retain_graph, create_graph=create_graph,
                               allow_unused=True)
+    if check is not None:
+        for i, g in enumerate(grads):
+            check(i, g)
     return tuple(_zeros_like(x, False) if g is None else g for x, g in zip(inputs, grads))
 
 

@@ -123,7 +123,7 @@ class Tensor:
         """Index of the (first) largest element along ``dim``, or in the flattened tensor; int64."""
     def argmin(self, dim=..., keepdim=...):
         """Index of the (first) smallest element along ``dim``, or in the flattened tensor; int64."""
-    def backward(self, gradient=..., retain_graph=..., create_graph=...):
+    def backward(self, gradient=..., retain_graph=..., create_graph=..., inputs=...):
         """Add d(self)/d(leaf) to ``leaf.grad`` for every leaf that requires grad."""
     def bitwise_and(self, other):
         """input & other, elementwise (logical and for bool tensors)."""
@@ -231,6 +231,8 @@ class Tensor:
     def is_contiguous(self, memory_format=...): ...
     @property
     def is_cuda(self): ...
+    def is_inference(self):
+        """True for a tensor an op made inside ``inference_mode()`` (it cannot join a graph later)."""
     @property
     def is_leaf(self):
         """True for tensors made by the user, not by an op that recorded a graph."""

@@ -1,6 +1,8 @@
-"""The ``chainrule`` command: ``demo``, ``train``, ``eval``, ``graph``.
+"""The ``chainrule`` command: ``demo``, ``train``, ``eval``, ``graph``, ``explain``.
 
 Bad arguments are one clear line on stderr and exit code 2, never a traceback.
+A missing optional extra is noted in one line before training starts, and
+what it serves is skipped.
 """
 
 import argparse
@@ -8,8 +10,11 @@ import os
 import sys
 
 from chainrule import app, debug
-from chainrule.app import demo
+from chainrule.app import demo, launch
+from chainrule.app.explain_command import ExpressionError, explain_expression, explain_model
 from chainrule.app.graph_command import graph_command
+from chainrule.app.plots import matplotlib_note
+from chainrule.app.progress import tqdm_note
 
 __all__ = ["main"]
 
@@ -60,6 +65,9 @@ def build_parser():
     train.add_argument("--doctor", action="store_true",
                        help="after training, print the gradient report on one training batch "
                             "and write doctor.png")
+    train.add_argument("--nproc", type=int, default=1, metavar="N",
+                       help="train on N processes, data-parallel over MPI (runs itself under "
+                            "mpiexec -n N; each takes batch-size/N samples of every batch)")
 
     graph = commands.add_parser("graph", help="draw a computation graph: the digits MLP after "
                                               "backward, or the tutorial's (x + 2) * x")
@@ -70,6 +78,24 @@ def build_parser():
     graph.add_argument("--scalar", action="store_true",
                        help="draw the scalar engine's (x + 2) * x at x = 3 instead")
 
+    explain = commands.add_parser(
+        "explain", help='write a web page that steps through backward: for an expression, '
+                        'chainrule explain "(x + 2) * x" --at x=3, or for a model on one batch, '
+                        'chainrule explain --data digits --model mlp')
+    explain.add_argument("expression", nargs="?", default=None,
+                         help='arithmetic on names, e.g. "(x + 2) * x" or "tanh(w * x + b)"')
+    explain.add_argument("--at", action="append", default=[], metavar="NAME=NUMBER",
+                         help="the value of a name, e.g. x=3 (repeat it, or x=3,y=2)")
+    explain.add_argument("--data", default=None,
+                         help="instead of an expression: a model on one batch of this dataset")
+    explain.add_argument("--model", default="mlp", help="mlp or cnn (with --data)")
+    explain.add_argument("--hidden", type=_positive_int_list, default=None)
+    explain.add_argument("--batch-size", type=int, default=None)
+    explain.add_argument("--seed", type=int, default=0)
+    explain.add_argument("--checkpoint", metavar="DIR", default=None,
+                         help="the trained run in DIR (its data, model and weights)")
+    explain.add_argument("--out", default="explain.html", help="the page to write")
+
     evaluate = commands.add_parser("eval", help="print the test metrics of a checkpoint")
     evaluate.add_argument("--checkpoint", required=True, help="a run folder or checkpoint file")
     return parser
@@ -79,6 +105,7 @@ def main(argv=None):
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
+        args.argv = list(sys.argv[1:] if argv is None else argv)  # for --nproc's relaunch
         if args.command is None:
             parser.print_help()
             return 2
@@ -115,18 +142,54 @@ def run_train(args):
         config.check()
     except (ValueError, FileNotFoundError) as error:
         raise UsageError(str(error)) from None
+    if not 1 <= args.nproc <= config.batch_size:
+        raise UsageError(f"--nproc must be between 1 and the batch size ({config.batch_size}): "
+                         "each process takes batch-size/N samples of every batch; got "
+                         f"{args.nproc}")
+    if args.nproc > 1 and not launch.in_mpi_job():  # start the job; this process waits for it
+        return launch.relaunch(args.nproc, args.argv)
+    distributed = launch.in_mpi_job()
+    if distributed and launch.job_rank() != 0:  # the other replicas train and say nothing
+        app.train(config, progress=False, print=launch.quiet, resume=bool(args.resume),
+                  warn=launch.quiet, distributed=True)
+        return 0
+    # Missing extras are noted now, not found after the work is done.
+    no_plots = matplotlib_note(("loss.png", "doctor.png") if args.doctor else ("loss.png",))
+    no_bar = tqdm_note(not args.no_progress)
+    for note in filter(None, (no_plots, no_bar)):
+        print(note, file=sys.stderr)
     print(f"training {config.model} on {config.data}: hidden {config.hidden}, {config.epochs} "
           f"epochs, batch {config.batch_size}, {config.optimizer} lr {config.lr}, seed {config.seed}")
     on_end = None
     if args.doctor:
-        on_end = debug.train_doctor(config.out, config.batch_size)
-    model, history = app.train(config, progress=not args.no_progress,
-                                    resume=bool(args.resume), on_end=on_end)
+        on_end = _doctor(config, plot=no_plots is None)
+    model, history = app.train(config, progress=not args.no_progress and no_bar is None,
+                               resume=bool(args.resume), on_end=on_end, distributed=distributed)
     print(app.summary_table(history))
-    plot = app.plot_history(history, os.path.join(config.out, "loss.png"),
-                                 f"{config.model} on {config.data}")
-    print(f"checkpoint: {os.path.join(config.out, app.CHECKPOINT)}\nplot: {plot}")
+    print(f"checkpoint: {os.path.join(config.out, app.CHECKPOINT)}")
+    if no_plots is None:
+        plot = app.plot_history(history, os.path.join(config.out, "loss.png"),
+                                f"{config.model} on {config.data}")
+        print(f"plot: {plot}")
     return 0
+
+
+def _doctor(config, plot):
+    """``--doctor``'s hook; without matplotlib, the report without ``doctor.png``."""
+    doctor = debug.train_doctor(config.out, config.batch_size)
+    if plot:
+        return doctor
+
+    def on_end(model, optimizer, train_set):
+        try:
+            return doctor(model, optimizer, train_set)
+        except ImportError:  # drawing doctor.png, the last thing it does: report without it
+            features = train_set.tensors[0][:config.batch_size]
+            report = debug.gradient_report(model, optimizer, dead_relu_batch=features)
+            print(report)
+            return report
+
+    return on_end
 
 
 def run_eval(args):
@@ -155,6 +218,33 @@ def run_graph(args):
     return 0
 
 
+def run_explain(args):
+    if args.expression is not None and (args.data or args.checkpoint):
+        raise UsageError("explain: give an expression or --data/--checkpoint, not both")
+    try:
+        if args.expression is not None:
+            explain_expression(args.expression, args.at, args.out)
+        elif args.data or args.checkpoint:
+            if args.at:
+                raise UsageError("explain: --at gives values to an expression's names; "
+                                 "a model needs none")
+            explain_model(args.out, data=args.data or "digits", model=args.model,
+                          hidden=args.hidden, batch_size=args.batch_size, seed=args.seed,
+                          checkpoint=args.checkpoint)
+        else:
+            raise UsageError('explain: give an expression, e.g. chainrule explain "(x + 2) * x" '
+                             "--at x=3, or a model: chainrule explain --data digits --model mlp")
+    except (ExpressionError, FileNotFoundError) as error:
+        raise UsageError(f"explain: {error}") from None
+    except ValueError as error:  # a bad --data, --model or --batch-size, or a bad checkpoint
+        raise UsageError(f"explain: {error}") from None
+    except OSError as error:
+        print(f"chainrule: error: explain: cannot write {args.out}: {error.strerror}",
+              file=sys.stderr)
+        return 1
+    return 0
+
+
 def _checkpoint(path):
     try:
         return app.load_checkpoint(path)
@@ -162,7 +252,8 @@ def _checkpoint(path):
         raise UsageError(str(error)) from None
 
 
-COMMANDS = {"demo": run_demo, "train": run_train, "eval": run_eval, "graph": run_graph}
+COMMANDS = {"demo": run_demo, "train": run_train, "eval": run_eval, "graph": run_graph,
+            "explain": run_explain}
 
 if __name__ == "__main__":
     sys.exit(main())

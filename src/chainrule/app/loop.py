@@ -14,8 +14,9 @@ import numpy as np
 from chainrule import random
 from chainrule.app.checkpoints import config_from_checkpoint, load_checkpoint, save_checkpoint
 from chainrule.app.datasets import load_datasets, standardize, standardizer
+from chainrule.app.launch import Replicas, quiet
 from chainrule.app.models import OPTIMIZERS, build_model
-from chainrule.app.progress import progress_factory
+from chainrule.app.progress import DivergenceWatch, progress_factory, warn_line
 from chainrule.autograd.grad_mode import no_grad
 from chainrule.data import DataLoader
 from chainrule.nn.functional import cross_entropy
@@ -23,14 +24,20 @@ from chainrule.nn.functional import cross_entropy
 __all__ = ["train", "evaluate", "evaluate_checkpoint"]
 
 
-def train(config, progress=True, print=print, resume=False, on_end=None):
+def train(config, progress=True, print=print, resume=False, on_end=None, warn=warn_line,
+          distributed=False):
     """Train per ``config``, writing the checkpoint into ``config.out`` after every epoch.
 
     Returns the model and the history: per epoch the train loss and accuracy,
     the test loss and accuracy, and the seconds the epoch took.
     ``on_end(model, optimizer, train_set)``, if given, is called once the last
     epoch is done, with the standardised training set (``chainrule train
-    --doctor`` checks the gradients there).
+    --doctor`` checks the gradients there). ``warn(line)`` is told at once
+    when the loss turns NaN/inf or grows over 1000x its first value
+    (``DivergenceWatch``); by default the line goes to stderr.
+    ``distributed=True``: this process is one replica of an MPI job
+    (``chainrule train --nproc N``, see ``chainrule.app.launch``); only rank 0
+    prints, warns, calls ``on_end`` and writes the checkpoint.
     """
     config.check()
     train_set, test_set = load_datasets(config.data, config.seed)
@@ -50,36 +57,43 @@ def train(config, progress=True, print=print, resume=False, on_end=None):
         optimizer.load_state_dict(checkpoint["optimizer"])
         history = checkpoint["history"]
         start_epoch = len(history["epoch"])
+    replicas = Replicas(distributed, config.seed)  # one process, or one replica of --nproc
+    trained = replicas.wrap(model)
+    if not replicas.is_main:
+        progress, print, warn, on_end = False, quiet, quiet, None
     os.makedirs(config.out, exist_ok=True)
     bar = progress_factory(progress, print)
+    watch = DivergenceWatch(config.lr, warn)
     for epoch in range(start_epoch, config.epochs):
         started = time.perf_counter()
         generator = np.random.default_rng([config.seed, epoch])
-        random.manual_seed([config.seed, epoch, 1])  # dropout masks of this epoch
-        loader = DataLoader(train_set, batch_size=config.batch_size, shuffle=True,
-                            generator=generator)
+        random.manual_seed(replicas.dropout_seed(epoch))  # dropout masks of this epoch
+        loader = replicas.loader(train_set, config.batch_size, generator, epoch)
         model.train()
         seen, loss_sum, correct = 0, 0.0, 0
         with bar(loader, f"epoch {epoch + 1}/{config.epochs}") as batches:
-            for features, labels in batches:
-                logits = model(features)
+            for step, (features, labels) in enumerate(batches, 1):
+                logits = trained(features)
                 loss = cross_entropy(logits, labels)
                 optimizer.zero_grad()
                 loss.backward()
                 optimizer.step()
-                n = len(labels)
+                n, value = len(labels), loss.item()
+                watch(value, epoch + 1, step)
                 seen += n
-                loss_sum += loss.item() * n
+                loss_sum += value * n
                 correct += int((logits.data.argmax(1) == labels.data).sum())
-                history["step_loss"].append(loss.item())
+                history["step_loss"].append(value)
                 batches.set_postfix(loss=f"{loss_sum / seen:.4f}", acc=f"{correct / seen:.3f}")
+        seen, loss_sum, correct = replicas.total(seen, loss_sum, correct)
         test_loss, test_accuracy = evaluate(model, test_set)
         for key, value in (("epoch", epoch + 1), ("train_loss", loss_sum / max(seen, 1)),
                            ("train_accuracy", correct / max(seen, 1)), ("test_loss", test_loss),
                            ("test_accuracy", test_accuracy),
                            ("seconds", time.perf_counter() - started)):
             history[key].append(value)
-        save_checkpoint(config.out, model, optimizer, config, history, statistics)
+        if replicas.is_main:
+            save_checkpoint(config.out, model, optimizer, config, history, statistics)
     if on_end is not None:
         on_end(model, optimizer, train_set)
     return model, history

@@ -1,8 +1,22 @@
 """``loss.png``: a run's loss and accuracy curves (matplotlib, Agg backend, no display)."""
 
+import importlib
+
 import numpy as np
 
-__all__ = ["plot_history"]
+__all__ = ["plot_history", "matplotlib_note"]
+
+NO_MATPLOTLIB = ('chainrule: note: matplotlib is not installed, so {files} will not be drawn; '
+                 'pip install "chainrule[cli]" adds it')
+
+
+def matplotlib_note(files=("loss.png",)):
+    """The one-line note when matplotlib is missing (``files`` are skipped), else None."""
+    try:
+        importlib.import_module("matplotlib")
+    except ImportError:
+        return NO_MATPLOTLIB.format(files=" and ".join(files))
+    return None
 
 
 def plot_history(history, path, title=""):

@@ -11,31 +11,72 @@ default, so the pass builds no graph; on, so the gradients are themselves
 differentiable (gradients of gradients, Hessian-vector products).
 """
 
+import threading
 from operator import attrgetter
 
 from chainrule.autograd.anomaly import _state as _anomaly_state
 from chainrule.autograd.anomaly import check_gradients
 from chainrule.autograd.broadcasting import sum_to_shape
-from chainrule.autograd.grad_mode import set_grad_enabled
+from chainrule.autograd.grad_mode import InferenceVersion, set_grad_enabled
 from chainrule.autograd.graph import OutputGrads, backpropagate
 from chainrule.device import array_module
 from chainrule.registry import register
 from chainrule.tensor import Tensor
 
-__all__ = ["backward", "grad"]
+__all__ = ["backward", "grad", "queue_callback"]
 
 _next_nodes = attrgetter("next_nodes")
 
 
-def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False):
-    """Add the gradient of ``tensors`` to the ``.grad`` of every leaf they depend on."""
+class _Callbacks(threading.local):
+    def __init__(self):
+        self.passes = []  # one list of queued callbacks per backward pass running, innermost last
+
+
+_callbacks = _Callbacks()
+
+
+def queue_callback(callback):
+    """Call ``callback()`` once the backward pass now running has finished.
+
+    For code that runs during backward, in a hook, and must act after the
+    whole pass (PyTorch's ``Variable._execution_engine.queue_callback``):
+    ``DistributedDataParallel`` waits there for the gradient all-reduces it
+    started from its hooks, so they are done when ``backward()`` returns.
+    Callbacks run in the order queued, after every ``.grad`` is written; a
+    pass that raises runs none.
+    """
+    if not _callbacks.passes:
+        raise RuntimeError("queue_callback: no backward pass is running; call it from a hook "
+                           "while backward() or grad() runs")
+    _callbacks.passes[-1].append(callback)
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
+             grad_variables=None, inputs=None):
+    """Add the gradient of ``tensors`` to the ``.grad`` of every leaf they depend on.
+
+    With ``inputs`` (tensors), only those get a ``.grad``, leaves or not, and
+    only the part of the graph that leads to them is run.
+    """
+    if grad_variables is not None:  # PyTorch's old name for grad_tensors
+        if grad_tensors is not None:
+            raise RuntimeError("backward: 'grad_tensors' and 'grad_variables' (deprecated) "
+                               "arguments both passed; pass only 'grad_tensors'")
+        grad_tensors = grad_variables
     outputs, seeds = _outputs_and_seeds(tensors, grad_tensors, "backward")
     taken = {_base_id(seed.data) for seed in seeds}  # arrays that must not become a .grad as is
+    only = None if inputs is None else _tensors_by_node(inputs)
 
     def receive(node, grad):
         if node._hooks:
             grad = _run_hooks(node._hooks, grad)
-        if isinstance(node, Tensor):
+        if only is not None:
+            for tensor in only.get(node, ()):
+                g = grad if tensor._output_nr is None else grad.grads[tensor._output_nr]
+                if g is not None:
+                    _accumulate(tensor, g, taken)
+        elif isinstance(node, Tensor):
             _accumulate(node, grad, taken)
         elif node._retained is not None:
             for output_nr, tensor in node.retained_outputs():
@@ -44,37 +85,77 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False):
                     _accumulate(tensor, g, taken)
         return grad
 
-    _run(outputs, seeds, retain_graph, create_graph, receive)
+    _run(outputs, seeds, retain_graph, create_graph, receive,
+         targets=None if only is None else set(only))
 
 
 @register("Tensor", name="backward")
-def tensor_backward(self, gradient=None, retain_graph=None, create_graph=False):
+def tensor_backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
     """Add d(self)/d(leaf) to ``leaf.grad`` for every leaf that requires grad.
 
     ``gradient`` is needed when self is not a scalar: backward then
     computes the vector-Jacobian product ``gradient . d(self)/d(leaf)``.
+    With ``inputs``, only those tensors get a ``.grad``.
     """
-    backward(self, gradient, retain_graph=retain_graph, create_graph=create_graph)
+    backward(self, gradient, retain_graph=retain_graph, create_graph=create_graph, inputs=inputs)
+
+
+@register("Tensor", name="is_inference")
+def tensor_is_inference(self):
+    """True for a tensor an op made inside ``inference_mode()`` (it cannot join a graph later)."""
+    return type(self._version) is InferenceVersion
+
+
+def _tensors_by_node(inputs):
+    """``backward(inputs=...)``: the tensors to give a ``.grad``, by their graph node."""
+    inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
+    if not inputs:
+        raise RuntimeError("backward: 'inputs' argument to backward() cannot be empty; leave it "
+                           "out to accumulate into every leaf")
+    by_node = {}
+    for t in _checked_inputs(inputs, "backward"):
+        by_node.setdefault(t.grad_fn or t, []).append(t)
+    return by_node
+
+
+def _checked_inputs(inputs, op):
+    for position, t in enumerate(inputs):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{op}: inputs[{position}] is a {type(t).__name__}, not a Tensor")
+        if not t.requires_grad:
+            raise RuntimeError(
+                f"{op}: inputs[{position}] (shape {tuple(t.shape)}) does not require grad; "
+                "create it with requires_grad=True or call .requires_grad_()"
+            )
+    return inputs
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
-         allow_unused=False):
-    """The gradients of ``outputs`` with respect to ``inputs``, returned, not accumulated.
+         only_inputs=True, allow_unused=None, is_grads_batched=False, materialize_grads=False):
+    """The gradients of ``outputs`` w.r.t. ``inputs``, returned as a tuple, not accumulated.
 
-    ``grad_outputs`` weights each output (the vector of a vector-Jacobian
-    product); it may be left out for scalar outputs. With ``create_graph=True``
-    the returned gradients can be differentiated again.
+    One gradient per input, in a tuple even for a single input tensor, as in
+    PyTorch: ``(g,) = grad(y, x)``. ``grad_outputs`` weights each output
+    (the vector of a vector-Jacobian product); it may be left out for scalar
+    outputs. With ``create_graph=True`` the returned gradients can be
+    differentiated again. An input the outputs do not depend on is an error,
+    unless ``allow_unused=True`` (its gradient is then None) or
+    ``materialize_grads=True`` (zeros). ``only_inputs`` is ignored, as in PyTorch.
+
+        >>> import chainrule as cr
+        >>> x = cr.tensor(3.0, requires_grad=True)
+        >>> cr.autograd.grad(x ** 2, x)
+        (tensor(6., dtype=float32),)
     """
-    single = isinstance(inputs, Tensor)
-    inputs = (inputs,) if single else tuple(inputs)
-    for position, t in enumerate(inputs):
-        if not isinstance(t, Tensor):
-            raise TypeError(f"grad: inputs[{position}] is a {type(t).__name__}, not a Tensor")
-        if not t.requires_grad:
-            raise RuntimeError(
-                f"grad: inputs[{position}] (shape {tuple(t.shape)}) does not require grad; "
-                "create it with requires_grad=True or call .requires_grad_()"
-            )
+    if materialize_grads and allow_unused is False:
+        raise ValueError("grad: expected allow_unused to be True or not passed when "
+                         "materialize_grads=True, but got allow_unused=False")
+    if allow_unused is None:
+        allow_unused = materialize_grads
+    if is_grads_batched:
+        raise NotImplementedError("grad: is_grads_batched=True is not supported by chainrule; "
+                                  "call grad once per row of grad_outputs (retain_graph=True)")
+    inputs = _checked_inputs((inputs,) if isinstance(inputs, Tensor) else tuple(inputs), "grad")
     outputs, seeds = _outputs_and_seeds(outputs, grad_outputs, "grad")
     wanted = {t.grad_fn or t for t in inputs}
     captured = {}
@@ -97,8 +178,10 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                 f"grad: inputs[{position}] (shape {tuple(t.shape)}) was not used to compute the "
                 "outputs, so it has no gradient; pass allow_unused=True to get None for it"
             )
+        if g is None and materialize_grads:
+            g = Tensor._make(array_module(t.data).zeros_like(t.data), False, None)
         results.append(g)
-    return results[0] if single else tuple(results)
+    return tuple(results)
 
 
 class _Outputs:
@@ -140,9 +223,16 @@ def _run(outputs, seeds, retain_graph, create_graph, receive, targets=None):
         return checked
 
     root = _Outputs(outputs, seeds)
-    with set_grad_enabled(create_graph):
-        backpropagate(root, True, _next_nodes, chain_rule, receive, targets,
-                      _add if create_graph else _add_unrecorded)
+    queued = []
+    _callbacks.passes.append(queued)
+    try:
+        with set_grad_enabled(create_graph):
+            backpropagate(root, True, _next_nodes, chain_rule, receive, targets,
+                          _add if create_graph else _add_unrecorded)
+    finally:
+        _callbacks.passes.pop()
+    for callback in queued:
+        callback()
 
 
 def _outputs_and_seeds(tensors, grad_tensors, op):

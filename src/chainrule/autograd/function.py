@@ -3,17 +3,15 @@
 Every differentiable op in chainrule, built in or yours, is a ``Function``
 subclass with two static methods:
 
-- ``forward(ctx, *args, **params)`` computes the result from the inputs'
-  arrays (``x.data``) and returns an array, or a tuple of arrays for an op
-  with several outputs (``max`` along a dim gives values and indices). It
-  saves what the backward will need: input tensors with
-  ``ctx.save_for_backward(x, ...)``, the result with
-  ``return ctx.save_result(out)``, anything else as attributes of ``ctx``.
-- ``backward(ctx, *grads)`` gets one gradient per output (``None`` for an
-  output that received none) and returns one gradient per positional input
-  of ``forward`` (``None`` for inputs that are not tensors or need none).
-  It is written with ``Tensor`` ops, so that it can itself be
-  differentiated: that is what makes gradients of gradients work.
+- ``forward(ctx, *args, **params)`` computes the result and returns it, or a
+  tuple for an op with several outputs (``max`` along a dim gives values and
+  indices). It saves what the backward will need: tensors with
+  ``ctx.save_for_backward(x, ...)``, anything else as attributes of ``ctx``.
+- ``backward(ctx, *grads)`` gets one gradient per output and returns one
+  gradient per positional input of ``forward`` (``None`` for inputs that
+  are not tensors or need none). It is written with ``Tensor`` ops, so that
+  it can itself be differentiated: that is what makes gradients of
+  gradients work.
 
 ``Function.apply(*args, **params)`` runs the op. When recording, the ``ctx``
 becomes the result's ``grad_fn``, the node of the graph that ``backward()``
@@ -22,13 +20,30 @@ walks. Outputs of an integer or bool dtype never require grad.
 The summary (first paragraph) of an op's docstring states its math, ``f(x);  d/dx = ...``:
 tools show it as the op's derivative rule (``node.rule``).
 
+**Your own Function is PyTorch's custom Function.** A subclass defined outside
+the chainrule package follows ``torch.autograd.Function``'s protocol, so one
+written for PyTorch runs unchanged: ``forward`` runs with grad mode off and may
+compute with tensor ops and return tensors (or arrays, as chainrule's own ops
+do); ``ctx.needs_input_grad`` is known inside ``forward``; a tensor saved with
+``save_for_backward`` that is also an output comes back in ``backward`` as
+that output, part of the graph when differentiating twice;
+``ctx.mark_non_differentiable(*outputs)``, ``ctx.mark_dirty(*inputs)`` and
+``ctx.set_materialize_grads(False)`` work as in PyTorch; a ``forward``
+without ``ctx`` plus a ``setup_context(ctx, inputs, output)`` works too; and
+``backward`` gets zeros, not ``None``, for outputs that received no gradient
+(PyTorch's default, which ``ctx.set_materialize_grads(False)`` turns off).
+chainrule's own ops (the subclasses in the chainrule package) take the fast
+path instead: ``forward`` computes on the inputs' arrays (``x.data``) and
+returns arrays, ``save_result`` keeps the result, and ``backward`` gets
+``None`` for outputs without a gradient.
+
     >>> import chainrule as cr
     >>> class Cube(cr.autograd.Function):
     ...     '''x**3;  d/dx = 3 x**2.'''
     ...     @staticmethod
     ...     def forward(ctx, x):
     ...         ctx.save_for_backward(x)
-    ...         return x.data ** 3
+    ...         return x ** 3
     ...     @staticmethod
     ...     def backward(ctx, grad):
     ...         (x,) = ctx.saved_tensors
@@ -37,20 +52,27 @@ tools show it as the op's derivative rule (``node.rule``).
     >>> Cube.apply(x).backward()
     >>> x.grad
     tensor(12., dtype=float32)
+
+``@once_differentiable`` on a ``backward`` runs it with grad mode off: for a
+backward written in array code, which cannot be differentiated again; taking
+a second derivative through it raises an error instead of a wrong result.
 """
+
+import functools
 
 from numpy import asarray, generic, ndarray
 
 from chainrule.autograd.anomaly import _state as _anomaly_state
 from chainrule.autograd.anomaly import creation_site
-from chainrule.autograd.grad_mode import _mode
+from chainrule.autograd.custom_function import SavedOutput, apply_custom, array_of, materialized
+from chainrule.autograd.grad_mode import InferenceVersion, _mode, inference_saved_error, no_grad
 from chainrule.autograd.graph import OutputGrads
 from chainrule.autograd.node import docstring_rule
 from chainrule.device import array_module
 from chainrule.tensor import Tensor
 from chainrule.utils.hooks import RemovableHandle
 
-__all__ = ["Function"]
+__all__ = ["Function", "FunctionCtx", "once_differentiable"]
 
 _FREED = object()
 
@@ -78,6 +100,22 @@ class Function:
     _hooks = None
     _retained = None  # weak reference(s) to result tensors that retain their grad
     _creation_site = None  # where the op was called, under detect_anomaly()
+    # PyTorch's custom-Function protocol (see the module docstring): True for a subclass
+    # defined outside the chainrule package, False for chainrule's own ops.
+    _custom = False
+    _materialize_grads = True  # a custom Function's backward gets zeros for missing gradients
+    _non_differentiable = ()
+    _dirty = ()
+    _output_meta = None  # a custom Function's outputs: (shape, dtype) each, None for non-tensors
+    _forward_takes_ctx = True  # False: forward(*args) with a separate setup_context(ctx, ...)
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "_custom" not in cls.__dict__:
+            cls._custom = not cls.__module__.startswith("chainrule.")
+        cls._forward_takes_ctx = cls.setup_context is Function.setup_context
+        if cls._custom and "apply" not in cls.__dict__:
+            cls.apply = _apply_custom  # chainrule's own ops keep the fast path below
 
     @staticmethod
     def forward(ctx, *args, **params):
@@ -89,10 +127,16 @@ class Function:
             f"{type(ctx).__name__}.backward is not written: this op is not differentiable"
         )
 
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        """For a ``forward`` without ``ctx``: save what backward needs of ``inputs``, ``output``."""
+        raise NotImplementedError("setup_context is not written: forward takes ctx")
+
     @classmethod
     def apply(cls, *args, **params):
         ctx = cls()
-        if _mode.enabled:
+        recording = _mode.enabled  # None in inference mode
+        if recording:
             for a in args:
                 if isinstance(a, Tensor) and a.requires_grad:
                     ctx._recording = True
@@ -103,8 +147,13 @@ class Function:
                 return ctx._wrap_outputs(data, args)
             if isinstance(data, generic):  # numpy gives scalars for 0-d results; keep arrays
                 data = asarray(data)
+            elif isinstance(data, Tensor):  # a forward written with tensor ops
+                data = data.data
         if not ctx._recording:
-            return Tensor._make(data, False, None)
+            out = Tensor._make(data, False, None)
+            if recording is None:  # made in inference mode
+                out._version = InferenceVersion(out._version)
+            return out
         ctx._connect(args)
         out = Tensor._make(data, True, ctx)
         if ctx._result is not None:
@@ -140,7 +189,11 @@ class Function:
     def _wrap_outputs(self, arrays, args):
         """Tensors for an op with several outputs; only floating-point ones join the graph."""
         if not self._recording:
-            return tuple(Tensor._make(a, False, None) for a in arrays)
+            outs = tuple(Tensor._make(a, False, None) for a in arrays)
+            if _mode.inference:
+                for out in outs:
+                    out._version = InferenceVersion(out._version)
+            return outs
         self._connect(args)
         self._num_outputs = len(arrays)
         return tuple(Tensor._make(a, True, self, nr) if a.dtype.kind in "fc"
@@ -153,10 +206,39 @@ class Function:
         """Keep inputs for ``backward``; tensors among them are checked for in-place changes.
 
         Plain numbers may be saved too (``x * 2`` saves the 2); they come back as they are.
+        Tensors made in ``inference_mode`` cannot be saved.
         """
         if self._recording:  # nothing to keep when no graph is recorded
-            self._saved = [(t, t._version[0]) if isinstance(t, Tensor) else (t, None)
-                           for t in tensors]
+            saved = []
+            for t in tensors:
+                if isinstance(t, Tensor):
+                    version = t._version
+                    if type(version) is not list:
+                        raise inference_saved_error()
+                    saved.append((t, version[0]))
+                else:
+                    saved.append((t, None))
+            self._saved = saved
+
+    def mark_non_differentiable(self, *outputs):
+        """Say which outputs of ``forward`` have no gradient: they will not require grad.
+
+        ``backward`` still gets a gradient for each (zeros, or None without
+        materialized gradients), as in PyTorch.
+        """
+        self._non_differentiable = outputs
+
+    def mark_dirty(self, *inputs):
+        """Say which inputs ``forward`` changed in place (and returns): they become its outputs."""
+        self._dirty = inputs
+
+    def set_materialize_grads(self, value):
+        """With False, ``backward`` gets None (not zeros) for outputs that received no gradient."""
+        self._materialize_grads = bool(value)
+
+    def save_for_forward(self, *tensors):
+        raise NotImplementedError("save_for_forward: chainrule has no forward-mode AD; "
+                                  "compute Jacobian-vector products with chainrule.func.jvp")
 
     def save_result(self, data):
         """Keep the result (an array) for ``backward``; returns it, for ``forward`` to return."""
@@ -165,9 +247,12 @@ class Function:
 
     @property
     def saved_tensors(self):
+        """What ``save_for_backward`` kept; a custom Function's saved outputs come back as such."""
         saved = self._saved
         if saved is _FREED:
             raise RuntimeError(_freed_message(self))
+        if self._custom:
+            saved = [(t.unpack(self), None) if type(t) is SavedOutput else (t, v) for t, v in saved]
         for position, (tensor, version) in enumerate(saved):
             if version is not None and tensor._version[0] != version:
                 raise RuntimeError(
@@ -281,18 +366,30 @@ class Function:
         (``chainrule.autograd.engine``), where broadcasting is undone.
         """
         backward = type(self).backward
-        grads = backward(self, *grad.grads) if type(grad) is OutputGrads else backward(self, grad)
+        if type(grad) is OutputGrads:
+            output_grads = grad.grads
+            if self._custom and self._materialize_grads:
+                output_grads = materialized(output_grads, self._output_meta)
+            grads = backward(self, *output_grads)
+        else:
+            grads = backward(self, grad)
         if type(grads) is not tuple:
             grads = (grads,)
         if len(grads) != len(self.next_nodes):
-            raise RuntimeError(
-                f"{self.name}: backward returned {len(grads)} gradients, but forward took "
-                f"{len(self.next_nodes)} positional inputs; return one per input (None for none)"
-            )
+            grads = self._one_grad_per_input(grads)
         if not retain_graph:
             self._saved = _FREED
             self._result = None
         return grads
+
+    def _one_grad_per_input(self, grads):
+        n = len(self.next_nodes)
+        if len(grads) > n and all(g is None for g in grads[n:]):  # extra Nones, as PyTorch allows
+            return grads[:n]
+        raise RuntimeError(
+            f"{self.name}: backward returned {len(grads)} gradients, but forward took "
+            f"{n} positional inputs; return one per input (None for none)"
+        )
 
 
 def _freed_message(node):
@@ -302,3 +399,66 @@ def _freed_message(node):
         ".backward() or autograd.grad(); pass retain_graph=True to the first call if you need "
         "to go through the graph again."
     )
+
+
+@classmethod
+def _apply_custom(cls, *args, **params):
+    """``apply`` of a custom Function: PyTorch's protocol (``autograd.custom_function``)."""
+    return apply_custom(cls, args, params)
+
+
+#: The type of ``ctx`` (for annotations, as ``torch.autograd.function.FunctionCtx``):
+#: in chainrule the ctx is the ``Function`` instance itself.
+FunctionCtx = Function
+
+
+# ------------------------------------------------------------ once_differentiable
+
+
+class DelayedError(Function):
+    """x;  d/dx raises: the backward this came from was marked @once_differentiable."""
+
+    @staticmethod
+    def forward(ctx, x, origin):
+        ctx.origin = origin
+        return x.data
+
+    @staticmethod
+    def backward(ctx, grad):
+        raise RuntimeError(
+            "trying to differentiate twice a function that was marked with @once_differentiable "
+            f"({ctx.origin}); its backward is not differentiable. Remove the decorator if the "
+            "backward is written with differentiable tensor ops"
+        )
+
+
+def once_differentiable(backward):
+    """Decorate a ``backward``: run it with grad mode off, and refuse to differentiate it again.
+
+    For a backward that cannot be differentiated (array code, say): a
+    second derivative through it raises ``RuntimeError`` ("trying to
+    differentiate twice a function that was marked with @once_differentiable")
+    instead of silently giving zero, as in PyTorch.
+    """
+
+    @functools.wraps(backward)
+    def wrapper(ctx, *args, **kwargs):
+        with no_grad():
+            outputs = backward(ctx, *args, **kwargs)
+        if not _mode.enabled or not any(isinstance(a, Tensor) and a.requires_grad for a in args):
+            return outputs
+        several = type(outputs) is tuple
+        origin = ctx.name if isinstance(ctx, Function) else type(ctx).__name__
+        wrapped = tuple(_raising_on_second_use(g, origin) for g in (outputs if several
+                                                                  else (outputs,)))
+        return wrapped if several else wrapped[0]
+
+    return wrapper
+
+
+def _raising_on_second_use(grad, origin):
+    array = array_of(grad)
+    if array is None or array.dtype.kind not in "fc":
+        return grad
+    fake_leaf = Tensor._make(array, True, None)
+    return DelayedError.apply(fake_leaf, origin=origin)

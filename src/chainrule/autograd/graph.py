@@ -67,7 +67,28 @@ def topological_order(root, inputs_of):
             expanded.add(node)
             stack.append(node)
             stack.append(_FINISHED)
-            stack.extend(inputs_of(node))  # those already expanded are skipped when popped
+            # Inputs that are leaves (no inputs of their own) are pushed first, so popped
+            # last: each lands in the order right before the node that reached it, and the
+            # backward pass, which runs the order in reverse, delivers a leaf's gradient as
+            # soon as its consumers are done rather than at the very end (that is when
+            # DistributedDataParallel starts sending it). Nodes already expanded are skipped
+            # when popped.
+            children = inputs_of(node)
+            if len(children) < 2:
+                stack.extend(children)
+                continue
+            inner = None
+            for child in children:
+                if child is None:
+                    continue
+                if not inputs_of(child):
+                    stack.append(child)
+                elif inner is None:
+                    inner = [child]
+                else:
+                    inner.append(child)
+            if inner:
+                stack.extend(inner)
     return order
 
 

@@ -14,8 +14,8 @@ gives the same data everywhere. ``digits`` needs scikit-learn (the optional
 
 import numpy as np
 
-from chainrule.data.dataset import TensorDataset
 from chainrule.tensor import Tensor
+from chainrule.utils.data.dataset import TensorDataset
 
 __all__ = ["xor", "moons", "circles", "spirals", "digits"]
 

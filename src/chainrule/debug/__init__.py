@@ -12,13 +12,15 @@ and NaN or Inf (``"nan/inf"``). ``report.plot(path)`` draws the norms.
 and ``examples/disconnected_layer.py`` plant each bug and fix it.
 
 The other gradient tools live here too: ``trace_backward`` (``trace``), the
-chain rule step by step, and ``draw_graph`` (``graph``, also ``chainrule.viz``).
+chain rule step by step, ``draw_graph`` (``graph``, also ``chainrule.viz``) and
+``explore`` (``explore``, also ``chainrule.viz``), a page that steps through backward.
 All of them read a graph through the node protocol
 (``chainrule.autograd.node``) and watch the one backward pass.
 """
 
 from chainrule.debug.activations import ActivationWatch, watch_activations
 from chainrule.debug.doctor import doctor_for_run, train_doctor
+from chainrule.debug.explore import ExplorePage, explore, record_modules
 from chainrule.debug.graph import Graph, draw_graph
 from chainrule.debug.plot import plot_reports
 from chainrule.debug.report import (DEAD_RELU, EXPLODING, KINDS, NO_GRADIENT, NONFINITE,
@@ -29,4 +31,5 @@ from chainrule.debug.trace import BackwardTrace, Step, trace_backward
 __all__ = ["gradient_report", "GradientReport", "ParameterRow", "Flag", "watch_activations",
            "ActivationWatch", "plot_reports", "doctor_for_run", "train_doctor", "KINDS",
            "NO_GRADIENT", "VANISHING", "EXPLODING", "DEAD_RELU", "NONFINITE", "trace_backward",
-           "BackwardTrace", "Step", "draw_graph", "Graph"]
+           "BackwardTrace", "Step", "draw_graph", "Graph", "explore", "ExplorePage",
+           "record_modules"]

@@ -46,6 +46,7 @@ import numpy as np
 
 from chainrule.autograd.graph import OutputGrads, observe_backward
 from chainrule.autograd.node import is_node, node_of, split_rule
+from chainrule.debug.explore_page import build_page
 
 __all__ = ["trace_backward", "BackwardTrace", "Step"]
 
@@ -200,6 +201,16 @@ class BackwardTrace:
         if leaves:
             lines += ["", "Leaves:", ""] + [f"- {line.strip()}" for line in leaves[1:]]
         return "\n".join(lines)
+
+    def to_html(self, path=None, model=None, title=None):
+        """The steps as an explore page (see ``chainrule.viz.explore``): one self-contained HTML
+        file with the graph and a step control. ``path`` (optional) is where to write it;
+        ``model`` names parameters, groups modules and adds the doctor's view."""
+        text = build_page(self, model=model, title=title)
+        if path is not None:
+            with open(path, "w", encoding="utf-8") as file:
+                file.write(text)
+        return text
 
     def _leaf_lines(self, max_inputs):
         lines = []

@@ -11,8 +11,10 @@ Nothing is listed here: each name is an op declared with
 """
 
 import chainrule.ops  # noqa: F401  (runs every op's declaration first)
-from chainrule import registry
+from chainrule import _missing, registry
 
 globals().update(registry.namespace("nn.functional"))
 
 __all__ = sorted(registry.namespace("nn.functional"))
+
+__getattr__ = _missing.module_getattr(__name__, "torch.nn.functional")  # what it lacks says so

@@ -27,10 +27,9 @@ from collections import OrderedDict
 import numpy as np
 
 from chainrule.device import array_module, backend_for, backend_of, device
-from chainrule.nn.hooks import BackwardHookCall
+from chainrule.nn.hooks import add_hook, call_with_hooks
 from chainrule.nn.parameter import Parameter
 from chainrule.tensor import Tensor, _as_dtype
-from chainrule.utils.hooks import RemovableHandle
 
 __all__ = ["Module"]
 
@@ -47,6 +46,7 @@ class Module:
         object.__setattr__(self, "_forward_pre_hooks", [])
         object.__setattr__(self, "_forward_hooks", [])
         object.__setattr__(self, "_backward_hooks", [])
+        object.__setattr__(self, "_backward_pre_hooks", [])
         object.__setattr__(self, "training", True)
 
     # ------------------------------------------------------- registration
@@ -105,43 +105,41 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} has no forward(); define one")
 
     def __call__(self, *args, **kwargs):
-        if not (self._forward_pre_hooks or self._forward_hooks or self._backward_hooks):
+        if not (self._forward_pre_hooks or self._forward_hooks or self._backward_hooks
+                or self._backward_pre_hooks):
             return self.forward(*args, **kwargs)  # the common case, kept cheap
-        for hook in list(self._forward_pre_hooks):
-            replaced = hook(self, args)
-            if replaced is not None:
-                args = replaced if isinstance(replaced, tuple) else (replaced,)
-        backward_hooks = BackwardHookCall(self, args) if self._backward_hooks else None
-        if backward_hooks is not None:
-            args = backward_hooks.wrap_inputs(args)
-        output = self.forward(*args, **kwargs)
-        for hook in list(self._forward_hooks):
-            replaced = hook(self, args, output)
-            if replaced is not None:
-                output = replaced
-        if backward_hooks is not None:
-            output = backward_hooks.wrap_output(output)
-        return output
+        return call_with_hooks(self, args, kwargs)  # in PyTorch's order: see chainrule.nn.hooks
 
-    def register_forward_pre_hook(self, hook):
-        """``hook(module, inputs)`` before forward; may return replacement inputs."""
-        self._forward_pre_hooks.append(hook)
-        return RemovableHandle(self._forward_pre_hooks, hook)
+    def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):
+        """``hook(module, args)`` before forward; may return replacement args.
 
-    def register_forward_hook(self, hook):
-        """``hook(module, inputs, output)`` after forward; may return a replacement output."""
-        self._forward_hooks.append(hook)
-        return RemovableHandle(self._forward_hooks, hook)
+        With ``with_kwargs=True``: ``hook(module, args, kwargs)``, which may
+        return ``(args, kwargs)``. ``prepend=True`` runs it before the hooks
+        already registered. Returns a handle whose ``remove()`` takes it off.
+        """
+        return add_hook(self._forward_pre_hooks, hook, prepend, with_kwargs)
 
-    def register_full_backward_hook(self, hook):
+    def register_forward_hook(self, hook, *, prepend=False, with_kwargs=False, always_call=False):
+        """``hook(module, args, output)`` after forward; may return a replacement output.
+
+        With ``with_kwargs=True``: ``hook(module, args, kwargs, output)``.
+        ``always_call=True`` runs it even when forward raises (output None).
+        """
+        return add_hook(self._forward_hooks, hook, prepend, with_kwargs, always_call)
+
+    def register_full_backward_pre_hook(self, hook, prepend=False):
+        """``hook(module, grad_output)`` once the output's gradients are known; may replace them."""
+        return add_hook(self._backward_pre_hooks, hook, prepend)
+
+    def register_full_backward_hook(self, hook, prepend=False):
         """``hook(module, grad_input, grad_output)`` when the gradients of this call are known.
 
-        ``grad_output`` is the gradient of the module's output and ``grad_input``
-        those of its tensor inputs that require grad (``None`` for the others),
-        as tuples. Returning a tuple replaces ``grad_input``.
+        ``grad_output`` holds the gradient of each element of the output and
+        ``grad_input`` that of each positional argument (``None`` for those
+        that are not tensors or need no gradient), as tuples. Returning a
+        tuple replaces ``grad_input``.
         """
-        self._backward_hooks.append(hook)
-        return RemovableHandle(self._backward_hooks, hook)
+        return add_hook(self._backward_hooks, hook, prepend)
 
     # ----------------------------------------------------------- traversal
 

@@ -17,6 +17,7 @@ from chainrule.autograd.grad_mode import no_grad
 from chainrule.nn.module import Module
 from chainrule.nn.parameter import Parameter
 from chainrule.ops.elementwise import sqrt
+from chainrule.ops.normalization import layer_norm
 from chainrule.ops.reduction import mean, var
 
 __all__ = ["BatchNorm1d", "BatchNorm2d", "LayerNorm"]
@@ -116,27 +117,30 @@ class BatchNorm2d(_BatchNorm):
 class LayerNorm(Module):
     """Normalise each sample over its last dimensions ``normalized_shape``."""
 
-    def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, dtype=None):
+    def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True,
+                 device=None, dtype=None):
         super().__init__()
         if isinstance(normalized_shape, int):
             normalized_shape = (normalized_shape,)
         self.normalized_shape, self.eps = tuple(normalized_shape), eps
         self.elementwise_affine = elementwise_affine
         if elementwise_affine:
-            self.weight = Parameter(creation.ones(*self.normalized_shape, dtype=dtype))
-            self.bias = Parameter(creation.zeros(*self.normalized_shape, dtype=dtype))
+            self.weight = Parameter(creation.ones(*self.normalized_shape, dtype=dtype,
+                                                  device=device))
+        else:
+            self.register_parameter("weight", None)
+        if elementwise_affine and bias:
+            self.bias = Parameter(creation.zeros(*self.normalized_shape, dtype=dtype,
+                                                 device=device))
+        else:
+            self.register_parameter("bias", None)
 
     def forward(self, x):
         k = len(self.normalized_shape)
         if tuple(x.shape[-k:]) != self.normalized_shape:
             raise ValueError(f"LayerNorm: expected input ending in shape {self.normalized_shape}, "
                              f"got {tuple(x.shape)}")
-        dims = tuple(range(x.ndim - k, x.ndim))
-        centred = x - mean(x, dim=dims, keepdim=True)
-        out = centred / sqrt(var(x, dim=dims, correction=0, keepdim=True) + self.eps)
-        if self.elementwise_affine:
-            out = out * self.weight + self.bias
-        return out
+        return layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
 
     def extra_repr(self):
         return (f"{self.normalized_shape}, eps={self.eps}, "

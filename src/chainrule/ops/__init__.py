@@ -9,7 +9,8 @@ variant. Nothing else lists the ops.
 from chainrule.ops import (activation, arithmetic, comparison, conversion, convolution, creation,
                            dropout, elementwise, embedding, indexing, inplace, joining, linear,
                            loss, padding, pooling, reduction, shape)
+from chainrule.ops import attention, normalization
 
 MODULES = (activation, arithmetic, comparison, conversion, convolution, creation, dropout,
            elementwise, embedding, indexing, inplace, joining, linear, loss, padding, pooling,
-           reduction, shape)
+           reduction, shape, attention, normalization)

@@ -1,7 +1,7 @@
 """Adagrad: each coordinate's step shrinks with the sum of its squared gradients."""
 
 from chainrule.device import array_module
-from chainrule.optim.optimizer import Optimizer, at_least_zero
+from chainrule.optim.optimizer import Optimizer, advance_step, at_least_zero, new_scalar
 
 __all__ = ["Adagrad"]
 
@@ -27,13 +27,13 @@ class Adagrad(Optimizer):
     """
 
     _array_state = ("sum",)
-    _number_state = ("step",)
+    _scalar_state = ("step",)
 
     def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0,
-                 eps=1e-10, maximize=False):
-        defaults = {"lr": lr, "lr_decay": lr_decay, "weight_decay": weight_decay,
-                    "initial_accumulator_value": initial_accumulator_value, "eps": eps,
-                    "maximize": maximize}
+                 eps=1e-10, foreach=None, *, maximize=False, differentiable=False, fused=None):
+        defaults = {"lr": lr, "lr_decay": lr_decay, "eps": eps, "weight_decay": weight_decay,
+                    "initial_accumulator_value": initial_accumulator_value, "foreach": foreach,
+                    "maximize": maximize, "differentiable": differentiable, "fused": fused}
         super().__init__(params, defaults)
 
     def add_param_group(self, param_group):
@@ -41,22 +41,27 @@ class Adagrad(Optimizer):
         super().add_param_group(param_group)
         group = self.param_groups[-1]
         for p in group["params"]:
-            start = array_module(p.data).full_like(p.data, group["initial_accumulator_value"])
-            self.state[p].update(step=0, sum=start)
+            self._start(p.data, group, self.state[p])
 
     def _problems(self, settings):
         return at_least_zero(settings, "lr", "lr_decay", "weight_decay",
                              "initial_accumulator_value", "eps")
 
+    @staticmethod
+    def _start(param, group, state):
+        start = array_module(param).full_like(param, group["initial_accumulator_value"])
+        state.update(step=new_scalar(param), sum=start)
+
     def _update(self, param, grad, group, state):
         xp = array_module(param)
         if not state:  # a state dict loaded without this parameter's entry
-            state.update(step=0, sum=xp.full_like(param, group["initial_accumulator_value"]))
-        state["step"] += 1
+            self._start(param, group, state)
+        step = advance_step(state)
         if group["maximize"]:
             grad = -grad
         if group["weight_decay"] != 0:
             grad = grad + group["weight_decay"] * param
-        decayed_lr = group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])
-        state["sum"] += grad * grad
-        param += -decayed_lr * (grad / (xp.sqrt(state["sum"]) + group["eps"]))
+        decayed_lr = group["lr"] / (1 + (step - 1) * group["lr_decay"])
+        accumulator = state["sum"]
+        accumulator += grad * grad
+        param += -decayed_lr * (grad / (xp.sqrt(accumulator) + group["eps"]))

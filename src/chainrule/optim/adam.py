@@ -1,7 +1,8 @@
 """Adam, and AdamW (Adam with decoupled weight decay)."""
 
 from chainrule.device import array_module
-from chainrule.optim.optimizer import Optimizer, at_least_zero, betas_in_unit_interval, lerp_
+from chainrule.optim.optimizer import (Optimizer, advance_step, at_least_zero,
+                                       betas_in_unit_interval, lerp_, new_scalar, state_zeros)
 
 __all__ = ["Adam", "AdamW"]
 
@@ -17,7 +18,9 @@ class Adam(Optimizer):
         v_t' = max(v'_{t-1}, v_t)  if amsgrad  else  v_t
         theta_t = theta_{t-1} - lr / (1 - beta1**t) * m_t / (sqrt(v_t') / sqrt(1 - beta2**t) + eps)
 
-    ``decoupled_weight_decay=True`` is AdamW.
+    ``decoupled_weight_decay=True`` is AdamW. ``foreach``, ``capturable`` and
+    ``fused`` choose how torch runs the update; chainrule accepts them and runs
+    the same update (``differentiable=True`` is refused).
 
     >>> import chainrule as cr
     >>> w = cr.tensor([1.0, -2.0], requires_grad=True)
@@ -29,12 +32,14 @@ class Adam(Optimizer):
     """
 
     _array_state = ("exp_avg", "exp_avg_sq", "max_exp_avg_sq")
-    _number_state = ("step",)
+    _scalar_state = ("step",)
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
-                 amsgrad=False, maximize=False, decoupled_weight_decay=False):
+                 amsgrad=False, *, foreach=None, maximize=False, capturable=False,
+                 differentiable=False, fused=None, decoupled_weight_decay=False):
         defaults = {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay,
-                    "amsgrad": amsgrad, "maximize": maximize,
+                    "amsgrad": amsgrad, "maximize": maximize, "foreach": foreach,
+                    "capturable": capturable, "differentiable": differentiable, "fused": fused,
                     "decoupled_weight_decay": decoupled_weight_decay}
         super().__init__(params, defaults)
 
@@ -45,13 +50,12 @@ class Adam(Optimizer):
     def _update(self, param, grad, group, state):
         xp = array_module(param)
         lr, weight_decay, (beta1, beta2) = group["lr"], group["weight_decay"], group["betas"]
-        if not state:
-            state.update(step=0, exp_avg=xp.zeros_like(param), exp_avg_sq=xp.zeros_like(param))
-        if group["amsgrad"] and "max_exp_avg_sq" not in state:
-            state["max_exp_avg_sq"] = xp.zeros_like(param)
-        exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
-        state["step"] += 1
-        step = state["step"]
+        if "step" not in state:
+            state["step"] = new_scalar(param)
+        exp_avg = state_zeros(state, "exp_avg", param)
+        exp_avg_sq = state_zeros(state, "exp_avg_sq", param)
+        max_exp_avg_sq = state_zeros(state, "max_exp_avg_sq", param) if group["amsgrad"] else None
+        step = advance_step(state)
 
         if group["maximize"]:
             grad = -grad
@@ -69,8 +73,7 @@ class Adam(Optimizer):
         bias_correction2_sqrt = (1 - beta2**step) ** 0.5
         second_moment = exp_avg_sq
         if group["amsgrad"]:
-            second_moment = xp.maximum(state["max_exp_avg_sq"], exp_avg_sq,
-                                       out=state["max_exp_avg_sq"])
+            second_moment = xp.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
         denominator = xp.sqrt(second_moment) / bias_correction2_sqrt + group["eps"]
         param += -step_size * (exp_avg / denominator)
 
@@ -86,6 +89,9 @@ class AdamW(Adam):
     """
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2,
-                 amsgrad=False, maximize=False):
+                 amsgrad=False, *, maximize=False, foreach=None, capturable=False,
+                 differentiable=False, fused=None):
         super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
-                         amsgrad=amsgrad, maximize=maximize, decoupled_weight_decay=True)
+                         amsgrad=amsgrad, foreach=foreach, maximize=maximize,
+                         capturable=capturable, differentiable=differentiable, fused=fused,
+                         decoupled_weight_decay=True)

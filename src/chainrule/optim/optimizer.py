@@ -2,28 +2,32 @@
 
 An optimizer holds ``param_groups`` (lists of parameters, each group with its
 own hyperparameters) and ``state`` (per parameter: momentum buffers, running
-averages, step counts). ``step()`` updates every parameter that has a
+averages, step counts: the arrays the update works on, on the parameter's
+device, under PyTorch's names). ``step()`` updates every parameter that has a
 gradient, in place on its array (with the array module of the parameter's
-device, ``chainrule.device.array_module``): the update is bookkeeping, not
-part of any graph, but it bumps the parameter's version counter, so a graph
-that saved the parameter before the step refuses to backward through it, as
-in PyTorch. A subclass writes only ``_update`` (one parameter's rule) and
+device, ``chainrule.device.array_module``): the update is bookkeeping, not part of
+any graph, but it bumps the parameter's version counter, so a graph that
+saved the parameter before the step refuses to backward through it, as in
+PyTorch. A subclass writes only ``_update`` (one parameter's rule) and
 ``_problems`` (which hyperparameter values it refuses).
 
-``state_dict()`` holds arrays (on the parameters' device) and Python numbers
-only, so it can be saved as JSON or ``.npz`` without pickle; ``load_state_dict``
-checks everything before it changes anything, and copies arrays onto the
-device of their parameter.
+``state_dict()`` is PyTorch's layout, ``{"state": {index: {name: Tensor}},
+"param_groups": [{option: value, ..., "params": [index, ...]}]}``, a copy
+whose state entries are chainrule Tensors (``step`` a 0-d float32 one);
+``load_state_dict`` checks everything before it changes anything, and casts
+each entry as PyTorch does (``step`` keeps its dtype; the rest take the
+parameter's dtype and device). The loading itself is in ``state_loading``.
 """
 
-import numbers
 from collections import defaultdict
 
 import numpy as np
 
 from chainrule.autograd.grad_mode import enable_grad
-from chainrule.device import array_module, backend_of
+from chainrule.device import array_module
+from chainrule.optim.state_loading import is_real, read_state_dict
 from chainrule.tensor import Tensor
+from chainrule.utils.hooks import RemovableHandle
 
 __all__ = ["Optimizer"]
 
@@ -31,29 +35,36 @@ __all__ = ["Optimizer"]
 class Optimizer:
     """Base class: ``Optimizer(params, defaults)``.
 
-    ``params`` is an iterable of tensors that require grad, or of dicts
-    ``{"params": [...], "lr": ..., ...}`` (param groups) whose missing
-    options are taken from ``defaults``.
+    ``params`` is an iterable of tensors, of ``(name, tensor)`` pairs (as
+    ``module.named_parameters()`` gives them; the names are kept in the
+    group's ``param_names``), or of dicts ``{"params": [...], "lr": ...,
+    ...}`` (param groups) whose missing options are taken from ``defaults``.
+    Parameters that do not require grad are accepted and never change, as in
+    PyTorch (a frozen layer's weights).
     """
 
-    # The names of the per-parameter state entries that are arrays shaped like
-    # the parameter, and of those that are plain numbers (checked on load).
+    # The per-parameter state entries: arrays shaped like the parameter, and
+    # 0-d ones ("step", a float32 count as in torch; others in the parameter's dtype).
     _array_state = ()
-    _number_state = ()
+    _scalar_state = ()
 
     def __init__(self, params, defaults):
         name = type(self).__name__
         if isinstance(params, Tensor):
             raise TypeError(
-                f"{name}: params must be an iterable of Tensors or of param-group dicts, got a "
-                f"single Tensor; wrap it in a list: [tensor]"
+                f"{name}: params argument given to the optimizer should be an iterable of Tensors "
+                f"or dicts, but got a single Tensor; wrap it in a list: [tensor]"
             )
         if isinstance(params, (set, frozenset)):
-            raise TypeError(f"{name}: params must be an ordered collection, not a set; use a list")
+            raise TypeError(
+                f"{name}: optimizer parameters need to be organized in ordered collections (the "
+                "order of a set changes between runs), not a set; use a list")
+        _check_implementation_flags(name, defaults)
         self._raise_if_any(self._problems(defaults), "")
         self.defaults = defaults
         self.state = defaultdict(dict)
         self.param_groups = []
+        self._step_pre_hooks, self._step_post_hooks = [], []
         groups = list(params)
         if not groups:
             raise ValueError("optimizer got an empty parameter list")
@@ -67,7 +78,7 @@ class Optimizer:
         for index, group in enumerate(self.param_groups):
             lines.append(f"Parameter Group {index}")
             lines += [f"    {key}: {value}" for key, value in sorted(group.items())
-                      if key != "params"]
+                      if key not in ("params", "param_names")]
         return "\n".join(lines) + "\n)"
 
     # --------------------------------------------------------------- groups
@@ -94,35 +105,47 @@ class Optimizer:
             params = list(params)
         if not params:
             raise ValueError(f"{name}: param group {index} has an empty parameter list")
-
-        owner = {p: i for i, group in enumerate(self.param_groups) for p in group["params"]}
-        for position, p in enumerate(params):
-            where = f"{name}: parameter {position} of param group {index}"
-            if not isinstance(p, Tensor):
-                raise TypeError(
-                    f"{where} is a {type(p).__name__}; an optimizer can only optimize Tensors")
-            if not p.requires_grad:
-                raise ValueError(
-                    f"{where} (shape {tuple(p.shape)}) does not require grad; call "
-                    f"requires_grad_() on it or leave it out"
-                )
-            if not p.is_leaf:
-                raise ValueError(
-                    f"{where} (shape {tuple(p.shape)}) is not a leaf tensor (it was computed "
-                    f"by an op); optimize the leaf it comes from"
-                )
-            if p in owner:
-                raise ValueError(
-                    f"{where} (shape {tuple(p.shape)}) is already in param group {owner[p]}; "
-                    f"each parameter may appear in only one group, once"
-                )
-            owner[p] = index
+        names = [p[0] for p in params if isinstance(p, tuple)]
+        params = [p[1] if isinstance(p, tuple) and len(p) == 2 else p for p in params]
+        if names and len(names) != len(params):
+            raise ValueError(f"{name}: all optimizer params should be with/without names. Some "
+                             f"param names are missing in param group {index}")
+        if self.param_groups and bool(names) != ("param_names" in self.param_groups[0]):
+            raise ValueError(
+                f"{name}: all optimizer param groups should be with/without names. cannot add "
+                f"param group {'with' if names else 'without'} names to the optimizer")
+        self._check_params(params, index)
 
         group = dict(self.defaults)
         group.update(param_group)
         group["params"] = params
+        if names:
+            group["param_names"] = names
         self._raise_if_any(self._problems(group), f" param group {index}:")
         self.param_groups.append(group)
+
+    def _check_params(self, params, index):
+        name = type(self).__name__
+        owner = {p: i for i, group in enumerate(self.param_groups) for p in group["params"]}
+        for position, p in enumerate(params):
+            where = f"parameter {position} of param group {index}"
+            if not isinstance(p, Tensor):
+                raise TypeError(
+                    f"{name}: optimizer can only optimize Tensors, but {where} is a "
+                    f"{type(p).__name__}")
+            if not p.is_leaf:
+                raise ValueError(
+                    f"{name}: can't optimize a non-leaf Tensor: {where} (shape "
+                    f"{tuple(p.shape)}) is not a leaf tensor (it was computed by an op); "
+                    "optimize the leaf it comes from"
+                )
+            if p in owner:
+                raise ValueError(
+                    f"{name}: some parameters appear in more than one parameter group: {where} "
+                    f"(shape {tuple(p.shape)}) is already in param group {owner[p]}; each "
+                    "parameter may appear in only one group, once"
+                )
+            owner[p] = index
 
     # ----------------------------------------------------------------- steps
 
@@ -147,6 +170,16 @@ class Optimizer:
         ``closure`` (optional) recomputes the loss and the gradients; it runs
         with gradient recording on.
         """
+        args, kwargs = (() if closure is None else (closure,)), {}
+        for hook in list(self._step_pre_hooks):
+            result = hook(self, args, kwargs)
+            if result is not None:
+                if not (isinstance(result, tuple) and len(result) == 2):
+                    raise RuntimeError(
+                        f"{type(self).__name__}.step: a step pre-hook must return None or a "
+                        f"tuple (new_args, new_kwargs), but got {result!r}")
+                args, kwargs = result
+        closure = args[0] if args else kwargs.get("closure")
         loss = None
         if closure is not None:
             with enable_grad():
@@ -157,10 +190,27 @@ class Optimizer:
                 if p.grad is not None:
                     self._update(p.data, p.grad.data, group, self.state[p])
                     p._version[0] += 1  # tensors saved for a backward pass are now stale
+        for hook in list(self._step_post_hooks):
+            hook(self, args, kwargs)
         return loss
 
+    def register_step_pre_hook(self, hook):
+        """Call ``hook(optimizer, args, kwargs)`` before each ``step``; it may return new
+        ``(args, kwargs)``. Returns a handle whose ``remove()`` takes it off."""
+        self._step_pre_hooks.append(hook)
+        return RemovableHandle(self._step_pre_hooks, hook)
+
+    def register_step_post_hook(self, hook):
+        """Call ``hook(optimizer, args, kwargs)`` after each ``step``; returns a handle."""
+        self._step_post_hooks.append(hook)
+        return RemovableHandle(self._step_post_hooks, hook)
+
     def _update(self, param, grad, group, state):
-        """Update ``param`` (an ndarray, in place) from ``grad``; subclasses implement it."""
+        """Update ``param`` (an array, in place) from ``grad``; subclasses implement it.
+
+        ``state`` is the parameter's dict of state arrays; ``_update`` makes
+        them on first use (``state_zeros``, ``new_scalar``) and changes them in place.
+        """
         raise NotImplementedError(f"{type(self).__name__} does not implement _update")
 
     def _check_grads(self):
@@ -188,8 +238,9 @@ class Optimizer:
     def state_dict(self):
         """The optimizer's state as plain data: a copy, in PyTorch's layout.
 
-        ``{"state": {index: {name: ndarray or number}}, "param_groups": [{option:
-        value, ..., "params": [index, ...]}]}``, parameters numbered in group order.
+        ``{"state": {index: {name: Tensor}}, "param_groups": [{option: value, ...,
+        "params": [index, ...]}]}``, parameters numbered in group order; the
+        state's Tensors are copies (``step`` a 0-d float32 Tensor, as in torch).
         """
         index_of = {}
         groups = []
@@ -198,7 +249,7 @@ class Optimizer:
             packed["params"] = [index_of.setdefault(p, len(index_of)) for p in group["params"]]
             groups.append(packed)
         state = {
-            index_of[p]: {key: _copy_value(value) for key, value in entries.items()}
+            index_of[p]: {key: _as_tensor(value) for key, value in entries.items()}
             for p, entries in self.state.items() if p in index_of and entries
         }
         return {"state": state, "param_groups": groups}
@@ -207,11 +258,13 @@ class Optimizer:
         """Restore a ``state_dict()``: the same number of groups and of parameters per group.
 
         Everything is checked first; a ValueError lists every mismatch and
-        leaves the optimizer unchanged. Arrays are copied, in each
-        parameter's dtype. JSON's changes are undone: string keys
-        ("0") become ints, lists of options become tuples.
+        leaves the optimizer unchanged. Entries may be chainrule Tensors,
+        arrays, numbers or nested lists (a state dict that went through
+        JSON, whose string keys "0" become ints again and lists of options
+        tuples). Each entry is copied onto its parameter's device, in its
+        dtype, except ``step``, which keeps its own (float32 from a number).
         """
-        problems, groups, state = self._read_state_dict(state_dict)
+        problems, groups, state = read_state_dict(self, state_dict)
         if problems:
             raise ValueError(
                 f"{type(self).__name__}.load_state_dict: the state dict does not match this "
@@ -220,92 +273,44 @@ class Optimizer:
         self.param_groups = groups
         self.state = defaultdict(dict, state)
 
-    def _read_state_dict(self, state_dict):
-        """(problems, new param_groups, new state) from ``state_dict``, changing nothing."""
-        if not _has_state_dict_layout(state_dict):
-            layout = "expected a dict with 'state' (a dict) and 'param_groups' (a list of dicts)"
-            return [layout], None, None
-        saved_groups, saved_state = state_dict["param_groups"], state_dict["state"]
-        problems = []
-        if len(saved_groups) != len(self.param_groups):
-            problems.append(
-                f"it has {len(saved_groups)} param groups, this optimizer has "
-                f"{len(self.param_groups)}"
-            )
-        param_of, groups = {}, []
-        for index, (group, saved) in enumerate(zip(self.param_groups, saved_groups)):
-            where = f"param group {index}"
-            ids = saved.get("params", [])
-            if len(ids) != len(group["params"]):
-                problems.append(
-                    f"{where} has {len(ids)} parameters, this optimizer's has "
-                    f"{len(group['params'])}"
-                )
-            param_of.update(zip(ids, group["params"]))
-            missing = sorted(set(self.defaults) - set(saved))
-            if missing:
-                problems.append(f"{where} lacks the options {missing}")
-                continue
-            options = {key: tuple(value) if isinstance(value, list) else value
-                       for key, value in saved.items() if key != "params"}
-            problems += [f"{where}: {problem}" for problem in self._problems(options)]
-            groups.append({**options, "params": group["params"]})
 
-        state = {}
-        for key, entries in saved_state.items():
-            index = int(key) if isinstance(key, str) and key.isdigit() else key
-            if index not in param_of:
-                problems.append(f"state entry {key!r} names no parameter of this optimizer")
-                continue
-            if not isinstance(entries, dict):
-                problems.append(f"state of parameter {index} is a {type(entries).__name__}, "
-                                "not a dict")
-                continue
-            p = param_of[index]
-            entry_problems, state[p] = self._read_param_state(p, entries)
-            problems += [f"state of parameter {index}: {problem}" for problem in entry_problems]
-        return problems, groups, state
-
-    def _read_param_state(self, param, entries):
-        """(problems, state) for one parameter's saved entries."""
-        problems, state = [], {}
-        for name, value in entries.items():
-            if name in self._number_state:
-                if getattr(value, "ndim", None) == 0:  # a 0-d array or a numpy scalar
-                    value = value.item()
-                if not _is_real(value):
-                    problems.append(f"{name} must be a number, got {type(value).__name__}")
-                state[name] = value
-            elif name in self._array_state:
-                array = np.asarray(backend_of(value).to_host(value))  # to check; copied below
-                if array.dtype.kind not in "fiu":
-                    problems.append(f"{name} must be an array of numbers, got dtype {array.dtype}")
-                elif array.shape != param.shape:
-                    problems.append(
-                        f"{name} has shape {array.shape}, the parameter has shape "
-                        f"{tuple(param.shape)}"
-                    )
-                else:
-                    state[name] = array_module(param.data).array(array, dtype=param.data.dtype)
-            else:
-                known = sorted(self._array_state + self._number_state)
-                problems.append(f"unknown entry {name!r} (a {type(self).__name__} keeps {known})")
-        return problems, state
+def _check_implementation_flags(name, defaults):
+    """torch's refusals of its implementation flags; what chainrule cannot do says so."""
+    for flag in ("foreach", "fused"):
+        if defaults.get(flag) not in (None, True, False):
+            raise TypeError(f"{name}: {flag} must be None, True or False, got {defaults[flag]!r}")
+    if defaults.get("fused") and defaults.get("foreach"):
+        raise RuntimeError(f"{name}: `fused` and `foreach` cannot be `True` together.")
+    if defaults.get("differentiable"):
+        raise NotImplementedError(
+            f"{name}: differentiable=True (an optimizer step recorded in the autograd graph) is "
+            "not supported by chainrule; leave it False")
 
 
-def _has_state_dict_layout(state_dict):
-    return (isinstance(state_dict, dict) and isinstance(state_dict.get("state"), dict)
-            and isinstance(state_dict.get("param_groups"), list)
-            and all(isinstance(group, dict) for group in state_dict["param_groups"]))
+def _as_tensor(value):
+    """A state array as a new chainrule Tensor holding a copy (on its device)."""
+    if hasattr(value, "shape") and hasattr(value, "copy"):
+        return Tensor._make(value.copy(), False, None)
+    return value
 
 
-def _copy_value(value):
-    """A copy of an array (of any backend); numbers as they are."""
-    return value.copy() if hasattr(value, "copy") else value
+def state_zeros(state, name, param):
+    """``state[name]``, made an array of zeros shaped like ``param`` the first time."""
+    if name not in state:
+        state[name] = array_module(param).zeros_like(param)
+    return state[name]
 
 
-def _is_real(value):
-    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+def new_scalar(param, value=0.0, dtype=np.float32):
+    """A 0-d array on ``param``'s device: torch's ``step`` (float32) or another scalar."""
+    return array_module(param).full((), value, dtype=dtype)
+
+
+def advance_step(state):
+    """Add 1 to ``state["step"]`` (in place) and return the new count as a Python float."""
+    step = state["step"]
+    step += 1
+    return float(step)
 
 
 def at_least_zero(settings, *names):
@@ -313,7 +318,7 @@ def at_least_zero(settings, *names):
     problems = []
     for name in names:
         value = settings[name]
-        if not _is_real(value):
+        if not is_real(value):
             problems.append(f"{name} must be a real number, got {type(value).__name__} {value!r}")
         elif not value >= 0:
             problems.append(f"{name} must be >= 0, got {value!r}")
@@ -327,7 +332,7 @@ def betas_in_unit_interval(settings):
         return [f"betas must be a pair (beta1, beta2), got {betas!r}"]
     return [
         f"betas[{i}] must be in [0, 1), got {beta!r}"
-        for i, beta in enumerate(betas) if not (_is_real(beta) and 0 <= beta < 1)
+        for i, beta in enumerate(betas) if not (is_real(beta) and 0 <= beta < 1)
     ]
 
 

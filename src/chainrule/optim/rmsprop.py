@@ -1,7 +1,8 @@
 """RMSprop: divide the gradient by a running root-mean-square of past gradients."""
 
 from chainrule.device import array_module
-from chainrule.optim.optimizer import Optimizer, at_least_zero, lerp_
+from chainrule.optim.optimizer import (Optimizer, advance_step, at_least_zero, lerp_, new_scalar,
+                                       state_zeros)
 
 __all__ = ["RMSprop"]
 
@@ -27,13 +28,15 @@ class RMSprop(Optimizer):
     tensor([ 0.98, -1.98], dtype=float32, requires_grad=True)
     """
 
-    _array_state = ("square_avg", "grad_avg", "momentum_buffer")
-    _number_state = ("step",)
+    _array_state = ("square_avg", "momentum_buffer", "grad_avg")
+    _scalar_state = ("step",)
 
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
-                 centered=False, maximize=False):
-        defaults = {"lr": lr, "alpha": alpha, "eps": eps, "weight_decay": weight_decay,
-                    "momentum": momentum, "centered": centered, "maximize": maximize}
+                 centered=False, capturable=False, foreach=None, maximize=False,
+                 differentiable=False):
+        defaults = {"lr": lr, "momentum": momentum, "alpha": alpha, "eps": eps,
+                    "centered": centered, "weight_decay": weight_decay, "capturable": capturable,
+                    "foreach": foreach, "maximize": maximize, "differentiable": differentiable}
         super().__init__(params, defaults)
 
     def _problems(self, settings):
@@ -42,19 +45,20 @@ class RMSprop(Optimizer):
     def _update(self, param, grad, group, state):
         xp = array_module(param)
         alpha, momentum = group["alpha"], group["momentum"]
-        if not state:
-            state.update(step=0, square_avg=xp.zeros_like(param))
-        state["step"] += 1
+        if "step" not in state:
+            state["step"] = new_scalar(param)
+        square_avg = state_zeros(state, "square_avg", param)
+        buffer = state_zeros(state, "momentum_buffer", param) if momentum > 0 else None
+        grad_avg = state_zeros(state, "grad_avg", param) if group["centered"] else None
+        advance_step(state)
         if group["maximize"]:
             grad = -grad
         if group["weight_decay"] != 0:
             grad = grad + group["weight_decay"] * param
 
-        square_avg = state["square_avg"]
         square_avg *= alpha
         square_avg += (1 - alpha) * grad * grad
         if group["centered"]:
-            grad_avg = _buffer(state, "grad_avg", param)
             lerp_(grad_avg, grad, 1 - alpha)
             scale = xp.sqrt(square_avg - grad_avg * grad_avg)
         else:
@@ -62,16 +66,9 @@ class RMSprop(Optimizer):
         scale += group["eps"]
 
         if momentum > 0:
-            buffer = _buffer(state, "momentum_buffer", param)
             buffer *= momentum
             buffer += grad / scale
             param += -group["lr"] * buffer
         else:
             param += -group["lr"] * (grad / scale)
 
-
-def _buffer(state, name, param):
-    """state[name], made zeros shaped like ``param`` the first time it is needed."""
-    if name not in state:
-        state[name] = array_module(param).zeros_like(param)
-    return state[name]

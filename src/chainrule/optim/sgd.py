@@ -24,14 +24,18 @@ class SGD(Optimizer):
     >>> optimizer.step()
     >>> w
     tensor([ 0.8, -1.6], dtype=float32, requires_grad=True)
+
+    ``foreach`` and ``fused`` choose how torch runs the update; chainrule
+    accepts them and runs the same update (``differentiable=True`` is refused).
     """
 
     _array_state = ("momentum_buffer",)
 
     def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False,
-                 maximize=False):
+                 *, maximize=False, foreach=None, differentiable=False, fused=None):
         defaults = {"lr": lr, "momentum": momentum, "dampening": dampening,
-                    "weight_decay": weight_decay, "nesterov": nesterov, "maximize": maximize}
+                    "weight_decay": weight_decay, "nesterov": nesterov, "maximize": maximize,
+                    "foreach": foreach, "differentiable": differentiable, "fused": fused}
         super().__init__(params, defaults)
 
     def _problems(self, settings):
