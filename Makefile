@@ -23,6 +23,10 @@ bench: $(STAMP)
 	$(PY) bench/op_overhead.py
 	$(PY) bench/tensor_mlp.py
 	$(PY) bench/train_digits.py
+	$(PY) bench/chunk_backward.py
+	$(PY) bench/rnn_step.py
+	$(PY) bench/distributed_allreduce.py
+	$(PY) bench/distributed_train.py
 
 $(STAMP): pyproject.toml Makefile
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)

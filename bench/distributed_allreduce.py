@@ -9,7 +9,8 @@
    Each figure is the best of 3 x ``--repeats`` calls (the ranks start each
    call together): on a loaded machine the median measures the load.
 2. **Overlap**: one backward pass of an MLP with 8 layers of 512x512 (8.4 MB
-   of gradients in buckets of ``--bucket-mb``, 1 by default), three ways: plain
+   of gradients), with DDP's buckets of ``--bucket-mb`` (25, DDP's default,
+   which makes 2 buckets here, and 1, which makes 16), three ways: plain
    backward with no communication (``local``); backward, then the same
    buckets all-reduced after it and the means written back (``after``, what a
    loop without overlap pays); and ``DistributedDataParallel``'s backward, whose buckets leave as
@@ -28,7 +29,7 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from distributed_common import emit, join_both, spawn  # noqa: E402
+from distributed_common import ONE_THREAD, emit, join_both, spawn  # noqa: E402
 from machine import check_quiet  # noqa: E402
 
 SIZES = [256 * 4 ** k for k in range(8)]  # float32 elements: 1 KB ... 16 MB
@@ -130,7 +131,8 @@ def worker(args):
 
     _, world = join_both()
     allreduce_sizes(world, args.repeats)
-    overlap(world, args.repeats, args.bucket_mb)
+    for bucket_mb in args.bucket_mb.split(","):
+        overlap(world, args.repeats, float(bucket_mb))
     torch.distributed.destroy_process_group()
 
 
@@ -138,7 +140,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ranks", default="2", help="world sizes to measure, e.g. 2,4")
     parser.add_argument("--repeats", type=int, default=20)
-    parser.add_argument("--bucket-mb", type=float, default=1.0)
+    parser.add_argument("--bucket-mb", default="25,1", help="DDP bucket caps to measure")
     parser.add_argument("--allow-load", action="store_true", help="measure even on a busy machine")
     parser.add_argument("--json", help="write the figures to this file")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
@@ -146,10 +148,11 @@ def main():
     if args.worker:
         return worker(args)
     machine = check_quiet(args.allow_load)
+    print(f"each rank runs with {ONE_THREAD} and torch.set_num_threads(1)")
     records = []
     for n in (int(r) for r in args.ranks.split(",")):
         records += spawn(os.path.abspath(__file__), n, ["--repeats", str(args.repeats),
-                                                        "--bucket-mb", str(args.bucket_mb)])
+                                                        "--bucket-mb", args.bucket_mb])
     print(f"{'ranks':>5} {'bytes':>10} " + " ".join(f"{e + ' us':>16} {'GB/s':>6}" for e in
                                                     ("chainrule", "mpi4py", "torch-gloo")))
     rows = {}

@@ -28,7 +28,7 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from distributed_common import emit, join_both, spawn  # noqa: E402
+from distributed_common import ONE_THREAD, emit, join_both, spawn  # noqa: E402
 from machine import check_quiet  # noqa: E402
 
 MODELS = {"mlp": dict(batch=64), "transformer": dict(batch=16, seq=16, features=16)}
@@ -126,6 +126,7 @@ def main():
     if args.worker:
         return worker(args)
     machine = check_quiet(args.allow_load)
+    print(f"each rank runs with {ONE_THREAD} and torch.set_num_threads(1)")
     records = []
     for n in (int(r) for r in args.ranks.split(",")):
         records += spawn(os.path.abspath(__file__), n,

@@ -26,8 +26,8 @@ __all__ = ["init_process_group", "is_initialized", "is_available", "is_mpi_avail
            "get_rank", "get_world_size", "get_backend", "barrier", "destroy_process_group",
            "ProcessGroup"]
 
-_BACKENDS = ("mpi", "gloo")
-_ABORT_GRACE_SECONDS = 0.5  # for the launcher to forward a failing rank's traceback  # gloo: PyTorch's CPU backend, accepted so its scripts run unchanged
+_BACKENDS = ("mpi", "gloo")  # gloo: PyTorch's CPU backend, accepted so its scripts run unchanged
+_ABORT_GRACE_SECONDS = 0.5  # for the launcher to forward a failing rank's traceback
 
 
 def _mpi():
@@ -97,12 +97,9 @@ def init_process_group(backend=None, init_method=None, timeout=None, world_size=
     ``world_size`` and ``rank``, if given, must agree with the launcher's.
     ``init_method``, ``timeout``, ``store``, ``group_name``, ``pg_options`` and
     ``device_id`` are accepted for PyTorch's signature; MPI's launcher does
-    the rendezvous, and MPI has no timeout.
-
-    >>> import chainrule.distributed as dist
-    >>> dist.init_process_group("mpi")     # doctest: +SKIP
-    >>> dist.get_rank(), dist.get_world_size()   # doctest: +SKIP
-    (0, 1)
+    the rendezvous, and MPI has no timeout. Run as ``mpiexec -n 4 python
+    train.py``, each process then has ``get_rank()`` 0 to 3 and
+    ``get_world_size()`` 4; run as ``python train.py``, 0 and 1.
     """
     if _world.group is not None:
         raise ValueError("trying to initialize the default process group twice!")
@@ -120,7 +117,7 @@ def init_process_group(backend=None, init_method=None, timeout=None, world_size=
             raise ValueError(
                 f"init_process_group: {what}={given}, but the MPI launcher started this process "
                 f"as rank {group.rank} of {group.size}. chainrule's ranks come from MPI: start "
-                f"the program with mpiexec -n N python script.py (not torchrun or "
+                "the program with mpiexec -n N python script.py (not torchrun or "
                 "torch.multiprocessing.spawn), and leave world_size and rank out"
             )
     _world.group = group

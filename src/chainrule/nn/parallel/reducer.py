@@ -77,7 +77,7 @@ class Reducer:
         self.expecting = False  # a synchronised forward ran; its backward has not finished
         self.started = False    # the first gradient of that backward has arrived
         self.ready = [False] * len(self.params)
-        self.unused = ()
+        self.unused = set()
         self.next_bucket = 0
 
     # ------------------------------------------------------------ forward side
@@ -97,7 +97,8 @@ class Reducer:
             bucket.work = None
         if self.find_unused_parameters:
             reached = _leaves_reached(outputs)
-            self.unused = [index for index, param in enumerate(self.params) if param not in reached]
+            self.unused = {index for index, param in enumerate(self.params)
+                           if param not in reached}
 
     def skip_backward(self):
         """Called by forward under ``no_sync()`` or without grad: do not reduce the next pass."""
@@ -115,7 +116,7 @@ class Reducer:
         if not self.started:
             self.started = True
             queue_callback(self._finalize)
-            for unused in self.unused:  # known from forward: they take part as zeros
+            for unused in sorted(self.unused):  # known from forward: they take part as zeros
                 self._copy_in(unused, None)
         if self.ready[index]:
             raise RuntimeError(
@@ -180,18 +181,13 @@ class Reducer:
                 "every parameter, pass find_unused_parameters=True to DistributedDataParallel; "
                 "parameters that are never trained should have requires_grad=False before the "
                 "model is wrapped")
-        scale = 1.0 / self.group.size
         for bucket in self.buckets:
-            bucket.array *= bucket.dtype.type(scale)
+            bucket.array /= self.group.size
             for index, offset, numel in bucket.members:
                 if used is not None and not used[index]:
                     continue  # used by no rank: its .grad stays as it was
                 param = self.params[index]
                 _store_grad(param, bucket.array[offset:offset + numel].reshape(param.shape))
-
-    def remove_hooks(self):
-        for handle in self.handles:
-            handle.remove()
 
 
 def _assign_buckets(params, cap_bytes):

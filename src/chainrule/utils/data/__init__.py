@@ -13,12 +13,14 @@ from chainrule.utils.data._utils.collate import default_collate, default_convert
 from chainrule.utils.data.dataloader import DataLoader, get_worker_info
 from chainrule.utils.data.dataset import (ChainDataset, ConcatDataset, Dataset, IterableDataset,
                                           Subset, TensorDataset, random_split)
+from chainrule.utils.data.distributed import DistributedSampler
 from chainrule.utils.data.sampler import (BatchSampler, RandomSampler, Sampler,
                                           SequentialSampler, SubsetRandomSampler,
                                           WeightedRandomSampler)
 
 __all__ = [
-    "BatchSampler", "ChainDataset", "ConcatDataset", "DataLoader", "Dataset", "IterableDataset",
+    "BatchSampler", "ChainDataset", "ConcatDataset", "DataLoader", "Dataset",
+    "DistributedSampler", "IterableDataset",
     "RandomSampler", "Sampler", "SequentialSampler", "Subset", "SubsetRandomSampler",
     "TensorDataset", "WeightedRandomSampler", "default_collate", "default_convert",
     "get_worker_info", "random_split",
