@@ -74,8 +74,9 @@ def topological_order(root, inputs_of):
             # DistributedDataParallel starts sending it). Nodes already expanded are skipped
             # when popped.
             children = inputs_of(node)
-            if len(children) < 2:
-                stack.extend(children)
+            if len(children) < 2 or (len(children) == 2 and (children[0] is None
+                                                              or children[1] is None)):
+                stack.extend(children)  # at most one input: nothing to reorder
                 continue
             inner = None
             for child in children:

@@ -56,6 +56,7 @@ import numpy as np
 
 from chainrule.autograd.grad_mode import no_grad
 from chainrule.debug.activations import ActivationWatch, watch_activations
+from chainrule.debug.plot import plot_reports
 from chainrule.tensor import Tensor
 
 __all__ = ["gradient_report", "GradientReport", "ParameterRow", "Flag", "KINDS", "NO_GRADIENT",
@@ -178,8 +179,6 @@ class GradientReport:
 
     def plot(self, path, title=None):
         """Write a PNG of the gradient norm per parameter (log scale); needs matplotlib."""
-        from chainrule.debug.plot import plot_reports
-
         return plot_reports([self], path, titles=[title] if title else None)
 
 
