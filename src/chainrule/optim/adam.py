@@ -1,8 +1,9 @@
 """Adam, and AdamW (Adam with decoupled weight decay)."""
 
 from chainrule.device import array_module
-from chainrule.optim.optimizer import (Optimizer, advance_step, at_least_zero,
-                                       betas_in_unit_interval, lerp_, new_scalar, state_zeros)
+from chainrule.optim.optimizer import (Optimizer, adam_gradient, advance_step, at_least_zero,
+                                       betas_in_unit_interval, new_scalar, state_zeros,
+                                       update_moments)
 
 __all__ = ["Adam", "AdamW"]
 
@@ -49,7 +50,7 @@ class Adam(Optimizer):
 
     def _update(self, param, grad, group, state):
         xp = array_module(param)
-        lr, weight_decay, (beta1, beta2) = group["lr"], group["weight_decay"], group["betas"]
+        lr, (beta1, beta2) = group["lr"], group["betas"]
         if "step" not in state:
             state["step"] = new_scalar(param)
         exp_avg = state_zeros(state, "exp_avg", param)
@@ -57,17 +58,9 @@ class Adam(Optimizer):
         max_exp_avg_sq = state_zeros(state, "max_exp_avg_sq", param) if group["amsgrad"] else None
         step = advance_step(state)
 
-        if group["maximize"]:
-            grad = -grad
-        if weight_decay != 0:
-            if group["decoupled_weight_decay"]:
-                param *= 1 - lr * weight_decay
-            else:
-                grad = grad + weight_decay * param
+        grad = adam_gradient(param, grad, group)
 
-        lerp_(exp_avg, grad, 1 - beta1)
-        exp_avg_sq *= beta2
-        exp_avg_sq += (1 - beta2) * grad * grad
+        update_moments(exp_avg, exp_avg_sq, grad, beta1, beta2)
 
         step_size = lr / (1 - beta1**step)
         bias_correction2_sqrt = (1 - beta2**step) ** 0.5

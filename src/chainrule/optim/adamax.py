@@ -1,7 +1,7 @@
 """Adamax: Adam with the infinity norm of past gradients in place of their second moment."""
 
 from chainrule.device import array_module
-from chainrule.optim.optimizer import (Optimizer, advance_step, at_least_zero,
+from chainrule.optim.optimizer import (Optimizer, adam_gradient, advance_step, at_least_zero,
                                        betas_in_unit_interval, lerp_, new_scalar, state_zeros)
 
 __all__ = ["Adamax"]
@@ -51,10 +51,7 @@ class Adamax(Optimizer):
         exp_inf = state_zeros(state, "exp_inf", param)
         step = advance_step(state)
 
-        if group["maximize"]:
-            grad = -grad
-        if group["weight_decay"] != 0:
-            grad = grad + group["weight_decay"] * param
+        grad = adam_gradient(param, grad, group)  # L2 decay only: Adamax has no decoupled form
         lerp_(exp_avg, grad, 1 - beta1)
         exp_inf *= beta2
         xp.maximum(exp_inf, xp.abs(grad) + group["eps"], out=exp_inf)

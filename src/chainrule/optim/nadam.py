@@ -1,8 +1,9 @@
 """NAdam: Adam with Nesterov momentum, its momentum warmed up by a decaying schedule."""
 
 from chainrule.device import array_module
-from chainrule.optim.optimizer import (Optimizer, advance_step, at_least_zero,
-                                       betas_in_unit_interval, lerp_, new_scalar, state_zeros)
+from chainrule.optim.optimizer import (Optimizer, adam_gradient, advance_step, at_least_zero,
+                                       betas_in_unit_interval, new_scalar, state_zeros,
+                                       update_moments)
 
 __all__ = ["NAdam"]
 
@@ -54,7 +55,7 @@ class NAdam(Optimizer):
 
     def _update(self, param, grad, group, state):
         xp = array_module(param)
-        lr, weight_decay, (beta1, beta2) = group["lr"], group["weight_decay"], group["betas"]
+        lr, (beta1, beta2) = group["lr"], group["betas"]
         if "step" not in state:
             state["step"] = new_scalar(param)
             state["mu_product"] = new_scalar(param, 1.0)
@@ -63,20 +64,12 @@ class NAdam(Optimizer):
         mu_product = state["mu_product"]
         step = advance_step(state)
 
-        if group["maximize"]:
-            grad = -grad
-        if weight_decay != 0:
-            if group["decoupled_weight_decay"]:
-                param *= 1 - lr * weight_decay
-            else:
-                grad = grad + weight_decay * param
+        grad = adam_gradient(param, grad, group)
 
         mu = beta1 * (1.0 - 0.5 * 0.96 ** (step * group["momentum_decay"]))
         mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((step + 1) * group["momentum_decay"]))
         mu_product *= mu  # in its own dtype (float32), as torch rounds it
-        lerp_(exp_avg, grad, 1 - beta1)
-        exp_avg_sq *= beta2
-        exp_avg_sq += (1 - beta2) * grad * grad
+        update_moments(exp_avg, exp_avg_sq, grad, beta1, beta2)
         denominator = xp.sqrt(exp_avg_sq / (1 - beta2**step)) + group["eps"]
 
         product = float(mu_product)

@@ -342,3 +342,27 @@ def lerp_(start, end, weight):
         start += weight * (end - start)
     else:
         start[...] = end - (end - start) * (1 - weight)
+
+
+def adam_gradient(param, grad, group):
+    """The gradient an Adam-family step uses: negated under ``maximize``, plus weight decay.
+
+    L2 decay adds ``wd * theta`` to the gradient; with ``decoupled_weight_decay``
+    (AdamW's way) the parameter itself is shrunk in place by ``1 - lr * wd`` instead.
+    """
+    if group["maximize"]:
+        grad = -grad
+    weight_decay = group["weight_decay"]
+    if weight_decay != 0:
+        if group.get("decoupled_weight_decay", False):
+            param *= 1 - group["lr"] * weight_decay
+        else:
+            grad = grad + weight_decay * param
+    return grad
+
+
+def update_moments(exp_avg, exp_avg_sq, grad, beta1, beta2):
+    """m = beta1 m + (1 - beta1) g;  v = beta2 v + (1 - beta2) g**2, both in place."""
+    lerp_(exp_avg, grad, 1 - beta1)
+    exp_avg_sq *= beta2
+    exp_avg_sq += (1 - beta2) * grad * grad

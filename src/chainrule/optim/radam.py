@@ -1,8 +1,9 @@
 """RAdam: Adam whose adaptive step is switched on only once its variance is tractable."""
 
 from chainrule.device import array_module
-from chainrule.optim.optimizer import (Optimizer, advance_step, at_least_zero,
-                                       betas_in_unit_interval, lerp_, new_scalar, state_zeros)
+from chainrule.optim.optimizer import (Optimizer, adam_gradient, advance_step, at_least_zero,
+                                       betas_in_unit_interval, new_scalar, state_zeros,
+                                       update_moments)
 
 __all__ = ["RAdam"]
 
@@ -52,24 +53,16 @@ class RAdam(Optimizer):
 
     def _update(self, param, grad, group, state):
         xp = array_module(param)
-        lr, weight_decay, (beta1, beta2) = group["lr"], group["weight_decay"], group["betas"]
+        lr, (beta1, beta2) = group["lr"], group["betas"]
         if "step" not in state:
             state["step"] = new_scalar(param)
         exp_avg = state_zeros(state, "exp_avg", param)
         exp_avg_sq = state_zeros(state, "exp_avg_sq", param)
         step = advance_step(state)
 
-        if group["maximize"]:
-            grad = -grad
-        if weight_decay != 0:
-            if group["decoupled_weight_decay"]:
-                param *= 1 - lr * weight_decay
-            else:
-                grad = grad + weight_decay * param
+        grad = adam_gradient(param, grad, group)
 
-        lerp_(exp_avg, grad, 1 - beta1)
-        exp_avg_sq *= beta2
-        exp_avg_sq += (1 - beta2) * grad * grad
+        update_moments(exp_avg, exp_avg_sq, grad, beta1, beta2)
 
         bias_correction2 = 1 - beta2**step
         corrected_exp_avg = exp_avg / (1 - beta1**step)
