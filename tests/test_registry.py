@@ -179,6 +179,8 @@ def test_parameter_names_are_pytorchs(ns, public, ours):
     parameters = list(inspect.signature(ours).parameters.values())
     if ns == "Tensor":
         parameters = parameters[1:]  # the tensor itself, self in PyTorch's method
+    if "pin_memory" in theirs:  # a factory: torch's argument parser also takes requires_grad
+        theirs = theirs + ["requires_grad"]
     unknown = [p.name for p in parameters if p.name not in theirs
                and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]  # *args: overloads
     assert not unknown, (f"{ns}.{public}{inspect.signature(ours)}: PyTorch has no parameter "

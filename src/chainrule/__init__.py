@@ -15,8 +15,8 @@ listed in this file: each is declared once, next to its ``Function``, and
 import numpy as _np
 
 from chainrule import ops, random  # every op's declaration runs: the registry is complete
-from chainrule import (_missing, autograd, cuda, data, debug, func, nn, optim, safetensors,
-                       special, utils, viz)
+from chainrule import (_missing, autograd, cuda, data, debug, func, linalg, nn, optim,
+                       safetensors, special, utils, viz)
 from chainrule.autograd import functional as _autograd_functional  # noqa: F401  (autograd.functional)
 from chainrule.autograd.anomaly import detect_anomaly
 from chainrule.autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled,
@@ -31,9 +31,12 @@ from chainrule.tensor import Tensor, from_numpy, tensor
 
 __version__ = "0.1.0"
 
+# dtypes are numpy's scalar types, under PyTorch's names (numpy has no bfloat16).
 float16, float32, float64 = _np.float16, _np.float32, _np.float64
-int32, int64, bool_ = _np.int32, _np.int64, _np.bool_
-float, double, long = float32, float64, int64
+uint8, int8, int16, int32, int64 = _np.uint8, _np.int8, _np.int16, _np.int32, _np.int64
+bool = bool_ = _np.bool_  # noqa: A001 (torch.bool; the builtin is shadowed only in this file)
+half, float, double = float16, float32, float64  # noqa: A001
+short, int, long = int16, int32, int64  # noqa: A001
 
 _OPS = _namespace("torch")
 globals().update(_OPS)
@@ -42,12 +45,13 @@ globals().update(_OPS)
 #: are not declared in the registry (tests/test_registry.py checks this list).
 _API = [
     "Value", "Tensor", "tensor", "from_numpy", "device", "Generator", "default_generator",
-    "autograd", "cuda", "data", "debug", "func", "nn", "optim", "random", "safetensors",
+    "autograd", "cuda", "data", "debug", "func", "linalg", "nn", "optim", "random", "safetensors",
     "special", "utils", "viz",
     "save", "load", "trace_backward",
     "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "detect_anomaly",
     "inference_mode", "is_inference_mode_enabled",
-    "float16", "float32", "float64", "int32", "int64", "bool_", "float", "double", "long",
+    "float16", "float32", "float64", "uint8", "int8", "int16", "int32", "int64", "bool", "bool_",
+    "half", "float", "double", "short", "int", "long",
     "__version__",
 ]
 __all__ = sorted(_OPS) + _API

@@ -152,6 +152,19 @@ class Tensor:
     def __int__(self):
         return int(self.item())
 
+    def __index__(self):
+        """An integer tensor of one element as a Python int: ``data[i:i + n]`` with a tensor i."""
+        if self.data.size != 1 or self.data.dtype.kind not in "iub":
+            raise TypeError(f"only integer tensors of a single element can be converted to an "
+                            f"index; this one is {self.data.dtype} of shape {tuple(self.shape)}")
+        return int(self.data.item())
+
+    def __format__(self, format_spec):
+        """A 0-d tensor formats as its number (``f"{loss:.4f}"``); others as ``str``."""
+        if self.data.ndim == 0:
+            return self.data.item().__format__(format_spec)
+        return object.__format__(self, format_spec)
+
     def __bool__(self):
         if self.data.size != 1:
             raise RuntimeError(

@@ -34,6 +34,10 @@ class Tensor:
     def __eq__(self, other):
         """input == other, elementwise."""
     def __float__(self): ...
+    def __floordiv__(self, other):
+        """floor(input / other), as ``div(input, other, rounding_mode="floor")``; not differentiable."""
+    def __format__(self, format_spec):
+        """A 0-d tensor formats as its number (``f"{loss:.4f}"``); others as ``str``."""
     def __ge__(self, other):
         """input >= other, elementwise."""
     def __getitem__(self, index):
@@ -45,8 +49,16 @@ class Tensor:
         """In-place ``add``: the result is written into this tensor."""
     def __iand__(self, other):
         """In-place ``bitwise_and``: the result is written into this tensor."""
+    def __ifloordiv__(self, other):
+        """In-place ``floor_divide``: the result is written into this tensor."""
+    def __ilshift__(self, other):
+        """In-place ``bitwise_left_shift``: the result is written into this tensor."""
+    def __imod__(self, other):
+        """In-place ``remainder``: the result is written into this tensor."""
     def __imul__(self, other):
         """In-place ``mul``: the result is written into this tensor."""
+    def __index__(self):
+        """An integer tensor of one element as a Python int: ``data[i:i + n]`` with a tensor i."""
     def __int__(self): ...
     def __invert__(self):
         """~input, elementwise (logical not for bool tensors)."""
@@ -54,19 +66,25 @@ class Tensor:
         """In-place ``bitwise_or``: the result is written into this tensor."""
     def __ipow__(self, exponent):
         """In-place ``pow``: the result is written into this tensor."""
+    def __irshift__(self, other):
+        """In-place ``bitwise_right_shift``: the result is written into this tensor."""
     def __isub__(self, other, *, alpha=...):
         """In-place ``sub``: the result is written into this tensor."""
     def __iter__(self): ...
-    def __itruediv__(self, other):
+    def __itruediv__(self, other, *, rounding_mode=...):
         """In-place ``div``: the result is written into this tensor."""
     def __ixor__(self, other):
         """In-place ``bitwise_xor``: the result is written into this tensor."""
     def __le__(self, other):
         """input <= other, elementwise."""
     def __len__(self): ...
+    def __lshift__(self, other):
+        """input << other, elementwise (integer tensors): input * 2**other, bits shifted out lost."""
     def __lt__(self, other):
         """input < other, elementwise."""
     def __matmul__(self, other): ...
+    def __mod__(self, other):
+        """The remainder of input / other with the sign of other (Python's %)."""
     def __mul__(self, other): ...
     def __ne__(self, other):
         """input != other, elementwise."""
@@ -74,20 +92,32 @@ class Tensor:
     def __new__(cls, data=..., requires_grad=..., dtype=..., device=...): ...
     def __or__(self, other):
         """input | other, elementwise (logical or for bool tensors)."""
+    def __pos__(self):
+        """``input`` itself, as ``torch.positive`` (``+x``)."""
     def __pow__(self, exponent): ...
     def __radd__(self, other):
         """``other __radd__`` with the operands swapped: ``add(other, self)``."""
     def __rand__(self, other):
         """``other __rand__`` with the operands swapped: ``bitwise_and(other, self)``."""
     def __repr__(self): ...
+    def __rfloordiv__(self, other):
+        """``other __rfloordiv__`` with the operands swapped: ``floor_divide(other, self)``."""
+    def __rlshift__(self, other):
+        """``other __rlshift__`` with the operands swapped: ``bitwise_left_shift(other, self)``."""
     def __rmatmul__(self, other):
         """``other __rmatmul__`` with the operands swapped: ``matmul(other, self)``."""
+    def __rmod__(self, other):
+        """``other __rmod__`` with the operands swapped: ``remainder(other, self)``."""
     def __rmul__(self, other):
         """``other __rmul__`` with the operands swapped: ``mul(other, self)``."""
     def __ror__(self, other):
         """``other __ror__`` with the operands swapped: ``bitwise_or(other, self)``."""
     def __rpow__(self, other):
         """``other __rpow__`` with the operands swapped: ``pow(other, self)``."""
+    def __rrshift__(self, other):
+        """``other __rrshift__`` with the operands swapped: ``bitwise_right_shift(other, self)``."""
+    def __rshift__(self, other):
+        """input >> other, elementwise (integer tensors): floor(input / 2**other)."""
     def __rsub__(self, other):
         """``other __rsub__`` with the operands swapped: ``sub(other, self)``."""
     def __rtruediv__(self, other):
@@ -98,7 +128,8 @@ class Tensor:
         """``x[index] = value``, in place: bumps the version and moves x's history to the write."""
     def __sub__(self, other, *, alpha=...):
         """input - alpha * other."""
-    def __truediv__(self, other): ...
+    def __truediv__(self, other, *, rounding_mode=...):
+        """input / other; ``rounding_mode`` "trunc" or "floor" rounds the quotient (zero gradient)."""
     def __xor__(self, other):
         """input ^ other, elementwise (logical xor for bool tensors)."""
     def abs(self): ...
@@ -107,28 +138,118 @@ class Tensor:
     def absolute(self): ...
     def absolute_(self):
         """In-place ``abs``: the result is written into this tensor."""
+    def acos(self): ...
+    def acos_(self):
+        """In-place ``acos``: the result is written into this tensor."""
+    def acosh(self): ...
+    def acosh_(self):
+        """In-place ``acosh``: the result is written into this tensor."""
     def add(self, other, *, alpha=...):
         """input + alpha * other."""
     def add_(self, other, *, alpha=...):
         """In-place ``add``: the result is written into this tensor."""
+    def addbmm(self, batch1, batch2, *, beta=..., alpha=...):
+        """beta * input + alpha * sum_b batch1[b] @ batch2[b]."""
+    def addbmm_(self, batch1, batch2, *, beta=..., alpha=...):
+        """In-place ``addbmm``: the result is written into this tensor."""
+    def addcdiv(self, tensor1, tensor2, *, value=...):
+        """input + value * tensor1 / tensor2 (floating-point tensors only)."""
+    def addcdiv_(self, tensor1, tensor2, *, value=...):
+        """In-place ``addcdiv``: the result is written into this tensor."""
+    def addcmul(self, tensor1, tensor2, *, value=...):
+        """input + value * tensor1 * tensor2."""
+    def addcmul_(self, tensor1, tensor2, *, value=...):
+        """In-place ``addcmul``: the result is written into this tensor."""
+    def addmm(self, mat1, mat2, *, beta=..., alpha=...):
+        """beta * input + alpha * (mat1 @ mat2)."""
+    def addmm_(self, mat1, mat2, *, beta=..., alpha=...):
+        """In-place ``addmm``: the result is written into this tensor."""
+    def addmv(self, mat, vec, *, beta=..., alpha=...):
+        """beta * input + alpha * (mat @ vec)."""
+    def addmv_(self, mat, vec, *, beta=..., alpha=...):
+        """In-place ``addmv``: the result is written into this tensor."""
+    def addr(self, vec1, vec2, *, beta=..., alpha=...):
+        """beta * input + alpha * outer(vec1, vec2)."""
+    def addr_(self, vec1, vec2, *, beta=..., alpha=...):
+        """In-place ``addr``: the result is written into this tensor."""
     def all(self, dim=..., keepdim=...):
         """True where every element over ``dim`` is nonzero; a bool tensor, not differentiable."""
+    def allclose(self, other, rtol=..., atol=..., equal_nan=...):
+        """Whether every element of input is close to other's (see ``isclose``): a Python bool."""
     def amax(self, dim=..., keepdim=...):
         """The largest element over ``dim`` (all by default); ties share the gradient evenly."""
     def amin(self, dim=..., keepdim=...):
         """The smallest element over ``dim`` (all by default); ties share the gradient evenly."""
+    def aminmax(self, *, dim=..., keepdim=...):
+        """``(amin(x), amax(x))`` over ``dim`` (one int, or all); ties share each gradient evenly."""
     def any(self, dim=..., keepdim=...):
         """True where some element over ``dim`` is nonzero; a bool tensor, not differentiable."""
+    def arccos(self): ...
+    def arccos_(self):
+        """In-place ``acos``: the result is written into this tensor."""
+    def arccosh(self): ...
+    def arccosh_(self):
+        """In-place ``acosh``: the result is written into this tensor."""
+    def arcsin(self): ...
+    def arcsin_(self):
+        """In-place ``asin``: the result is written into this tensor."""
+    def arcsinh(self): ...
+    def arcsinh_(self):
+        """In-place ``asinh``: the result is written into this tensor."""
+    def arctan(self): ...
+    def arctan2(self, other):
+        """The angle of the point (other, input) in (-pi, pi], elementwise."""
+    def arctan2_(self, other):
+        """In-place ``atan2``: the result is written into this tensor."""
+    def arctan_(self):
+        """In-place ``atan``: the result is written into this tensor."""
+    def arctanh(self): ...
+    def arctanh_(self):
+        """In-place ``atanh``: the result is written into this tensor."""
     def argmax(self, dim=..., keepdim=...):
         """Index of the (first) largest element along ``dim``, or in the flattened tensor; int64."""
     def argmin(self, dim=..., keepdim=...):
         """Index of the (first) smallest element along ``dim``, or in the flattened tensor; int64."""
+    def argsort(self, dim=..., descending=..., stable=...):
+        """The int64 indices that sort ``input`` along ``dim`` (a stable sort)."""
+    def argwhere(self):
+        """The int64 indices of the nonzero elements, one row each: ``nonzero(input)``."""
+    def asin(self): ...
+    def asin_(self):
+        """In-place ``asin``: the result is written into this tensor."""
+    def asinh(self): ...
+    def asinh_(self):
+        """In-place ``asinh``: the result is written into this tensor."""
+    def atan(self): ...
+    def atan2(self, other):
+        """The angle of the point (other, input) in (-pi, pi], elementwise."""
+    def atan2_(self, other):
+        """In-place ``atan2``: the result is written into this tensor."""
+    def atan_(self):
+        """In-place ``atan``: the result is written into this tensor."""
+    def atanh(self): ...
+    def atanh_(self):
+        """In-place ``atanh``: the result is written into this tensor."""
     def backward(self, gradient=..., retain_graph=..., create_graph=..., inputs=...):
         """Add d(self)/d(leaf) to ``leaf.grad`` for every leaf that requires grad."""
+    def baddbmm(self, batch1, batch2, *, beta=..., alpha=...):
+        """beta * input + alpha * bmm(batch1, batch2)."""
+    def baddbmm_(self, batch1, batch2, *, beta=..., alpha=...):
+        """In-place ``baddbmm``: the result is written into this tensor."""
+    def bernoulli(self, p=..., *, generator=...):
+        """1 with probability ``input`` (or ``p``, where given), else 0, in ``input``'s dtype."""
+    def bernoulli_(self, p=..., *, generator=...):
+        """Fill with 1 (probability ``p``, a number or a tensor that broadcasts) or 0."""
+    def bincount(self, weights=..., minlength=...):
+        """How often each non-negative int occurs in the 1-d ``input`` (``out[i]`` counts the"""
     def bitwise_and(self, other):
         """input & other, elementwise (logical and for bool tensors)."""
     def bitwise_and_(self, other):
         """In-place ``bitwise_and``: the result is written into this tensor."""
+    def bitwise_left_shift(self, other):
+        """input << other, elementwise (integer tensors): input * 2**other, bits shifted out lost."""
+    def bitwise_left_shift_(self, other):
+        """In-place ``bitwise_left_shift``: the result is written into this tensor."""
     def bitwise_not(self):
         """~input, elementwise (logical not for bool tensors)."""
     def bitwise_not_(self):
@@ -137,18 +258,36 @@ class Tensor:
         """input | other, elementwise (logical or for bool tensors)."""
     def bitwise_or_(self, other):
         """In-place ``bitwise_or``: the result is written into this tensor."""
+    def bitwise_right_shift(self, other):
+        """input >> other, elementwise (integer tensors): floor(input / 2**other)."""
+    def bitwise_right_shift_(self, other):
+        """In-place ``bitwise_right_shift``: the result is written into this tensor."""
     def bitwise_xor(self, other):
         """input ^ other, elementwise (logical xor for bool tensors)."""
     def bitwise_xor_(self, other):
         """In-place ``bitwise_xor``: the result is written into this tensor."""
+    def bmm(self, mat2):
+        """Batched matrix products: (b, n, m) @ (b, m, p) -> (b, n, p), no broadcasting."""
     def bool(self, memory_format=...):
         """``input.to(bool)``."""
     def broadcast_to(self, *size):
         """A view of ``input`` copied along new or size-1 dimensions to ``size``."""
     def byte(self, memory_format=...):
         """``input.to(uint8)``."""
+    def cauchy_(self, median=..., sigma=..., *, generator=...):
+        """Fill from the Cauchy distribution: median + sigma * tan(pi (u - 1/2))."""
+    def ceil(self):
+        """The smallest integer >= input, elementwise."""
+    def ceil_(self):
+        """In-place ``ceil``: the result is written into this tensor."""
     def char(self, memory_format=...):
         """``input.to(int8)``."""
+    def cholesky(self, upper=...):
+        """``torch.cholesky`` (deprecated in PyTorch for ``linalg.cholesky``)."""
+    def cholesky_inverse(self, upper=...):
+        """The inverse of A = L L^T (U^T U if ``upper``) from its Cholesky factor ``input``."""
+    def cholesky_solve(self, input2, upper=...):
+        """X with A X = input, A = L L^T from its Cholesky factor ``input2`` (U^T U if ``upper``)."""
     def chunk(self, chunks, dim=...):
         """``input`` cut along ``dim`` into ``chunks`` pieces of ceil(size / chunks) elements, as"""
     def clamp(self, min=..., max=...):
@@ -169,53 +308,171 @@ class Tensor:
         """A copy of ``input`` with its own memory, still in the graph."""
     def contiguous(self, memory_format=...):
         """``input`` itself when its memory is in row-major order, else a row-major copy."""
+    def copysign(self, other):
+        """|input| with the sign of other (which may be a number), as a float tensor."""
+    def copysign_(self, other):
+        """In-place ``copysign``: the result is written into this tensor."""
+    def corrcoef(self):
+        """Pearson's correlation coefficients of the rows of input, clipped to [-1, 1]."""
     def cos(self): ...
     def cos_(self):
         """In-place ``cos``: the result is written into this tensor."""
+    def cosh(self): ...
+    def cosh_(self):
+        """In-place ``cosh``: the result is written into this tensor."""
+    def count_nonzero(self, dim=...):
+        """How many elements are not zero, over ``dim`` (an int, a tuple, or all): int64."""
+    def cov(self, *, correction=..., fweights=..., aweights=...):
+        """The covariance of the variables in the rows of input (observations in the columns)."""
     def cpu(self, memory_format=...):
         """``input`` on the CPU (itself if it is there already)."""
+    def cross(self, other, dim=...):
+        """The cross product along ``dim`` (default: the first dimension of size 3)."""
     def cuda(self, device=..., non_blocking=..., memory_format=...):
         """``input`` on a GPU: a clear RuntimeError while no GPU backend is installed."""
+    def cummax(self, dim):
+        """Running maxima along ``dim`` and where each was reached: ``(values, indices)``."""
+    def cummin(self, dim):
+        """Running minima along ``dim`` and where each was reached: ``(values, indices)``."""
+    def cumprod(self, dim, *, dtype=...):
+        """Running products along ``dim``: y_i = x_0 * x_1 * ... * x_i."""
+    def cumprod_(self, dim, *, dtype=...):
+        """In-place ``cumprod``: the result is written into this tensor."""
     def cumsum(self, dim, *, dtype=...):
         """Running sums along ``dim``: y_i = x_0 + ... + x_i."""
+    def deg2rad(self):
+        """Degrees to radians: input * pi / 180."""
+    def deg2rad_(self):
+        """In-place ``deg2rad``: the result is written into this tensor."""
+    def det(self):
+        """``linalg.det``, as ``torch.det`` and ``Tensor.det``."""
     def detach(self):
         """The same data (shared), cut out of the graph."""
     @property
     def device(self):
         """Where the data lives: ``device(type='cpu')`` for numpy arrays."""
+    def diag(self, diagonal=...):
+        """A 1-d ``input`` on the ``diagonal``-th diagonal of a square matrix of zeros; of a"""
+    def diag_embed(self, offset=..., dim1=..., dim2=...):
+        """Each vector along ``input``'s last dim written on a diagonal of zeros spanning the new"""
+    def diagflat(self, offset=...):
+        """The flattened ``input`` on the ``offset``-th diagonal of a square matrix of zeros."""
+    def diagonal(self, offset=..., dim1=..., dim2=...):
+        """``out[..., i] = input[..., i, i + offset]`` over dims ``dim1``, ``dim2`` (which are"""
+    def diagonal_scatter(self, src, offset=..., dim1=..., dim2=...):
+        """A copy of ``input`` with ``src`` written on its diagonal (``diagonal``'s layout)."""
+    def diff(self, n=..., dim=..., prepend=..., append=...):
+        """The n-th forward difference along ``dim``: out_i = x_(i+1) - x_i, applied n times."""
+    def digamma(self):
+        """psi(input) = d/dx ln Gamma(x), elementwise."""
+    def digamma_(self):
+        """In-place ``digamma``: the result is written into this tensor."""
     def dim(self): ...
-    def div(self, other): ...
-    def div_(self, other):
+    def dist(self, other, p=...):
+        """The p-norm of input - other (broadcast), over all elements."""
+    def div(self, other, *, rounding_mode=...):
+        """input / other; ``rounding_mode`` "trunc" or "floor" rounds the quotient (zero gradient)."""
+    def div_(self, other, *, rounding_mode=...):
         """In-place ``div``: the result is written into this tensor."""
-    def divide(self, other): ...
-    def divide_(self, other):
+    def divide(self, other, *, rounding_mode=...):
+        """input / other; ``rounding_mode`` "trunc" or "floor" rounds the quotient (zero gradient)."""
+    def divide_(self, other, *, rounding_mode=...):
         """In-place ``div``: the result is written into this tensor."""
+    def dot(self, tensor):
+        """sum_i input_i tensor_i, of two 1-d tensors of the same size."""
     def double(self, memory_format=...):
         """``input.to(float64)``."""
+    def dsplit(self, indices_or_sections):
+        """``tensor_split`` along dim 2; needs at least 3 dims; sections must divide evenly."""
     @property
     def dtype(self): ...
     def eq(self, other):
         """input == other, elementwise."""
+    def equal(self, other):
+        """Whether input and other have the same shape and the same elements: a Python bool."""
     def erf(self):
         """The error function, 2/sqrt(pi) * integral_0^input e**(-t**2) dt, elementwise."""
     def erf_(self):
         """In-place ``erf``: the result is written into this tensor."""
+    def erfc(self):
+        """1 - erf(input), elementwise (exact also where erf is close to 1)."""
+    def erfc_(self):
+        """In-place ``erfc``: the result is written into this tensor."""
+    def erfinv(self):
+        """The inverse error function, elementwise: inf at 1, nan outside [-1, 1]."""
+    def erfinv_(self):
+        """In-place ``erfinv``: the result is written into this tensor."""
     def exp(self):
         """e**input, elementwise."""
+    def exp2(self): ...
+    def exp2_(self):
+        """In-place ``exp2``: the result is written into this tensor."""
     def exp_(self):
         """In-place ``exp``: the result is written into this tensor."""
     def expand(self, *sizes):
         """``broadcast_to``, where -1 keeps a dimension's size, as ``torch.Tensor.expand``."""
+    def expand_as(self, other):
+        """``input`` broadcast to ``other``'s shape."""
+    def expm1(self):
+        """e**input - 1, accurate for small input."""
+    def expm1_(self):
+        """In-place ``expm1``: the result is written into this tensor."""
+    def exponential_(self, lambd=..., *, generator=...):
+        """Fill from the exponential distribution with rate ``lambd`` (mean 1 / lambd)."""
     def fill_(self, value):
         """Every element set to ``value`` (a number or a 0-d tensor), in place."""
+    def fix(self):
+        """input rounded toward zero, elementwise."""
+    def fix_(self):
+        """In-place ``trunc``: the result is written into this tensor."""
     def flatten(self, start_dim=..., end_dim=...):
         """Merge dimensions ``start_dim`` to ``end_dim`` into one."""
+    def flip(self, dims, *more_dims):
+        """``input`` with the order of elements reversed along each of ``dims``"""
+    def fliplr(self):
+        """``input`` flipped left to right (along dim 1); needs at least 2 dims."""
+    def flipud(self):
+        """``input`` flipped upside down (along dim 0); needs at least 1 dim."""
     def float(self, memory_format=...):
         """``input.to(float32)``."""
+    def float_power(self, exponent):
+        """input ** exponent computed in float64 (the result is float64 whatever the inputs)."""
+    def float_power_(self, exponent):
+        """In-place ``float_power``: the result is written into this tensor."""
+    def floor(self):
+        """The largest integer <= input, elementwise (integer tensors are returned as they are)."""
+    def floor_(self):
+        """In-place ``floor``: the result is written into this tensor."""
+    def floor_divide(self, other):
+        """floor(input / other), as ``div(input, other, rounding_mode="floor")``; not differentiable."""
+    def floor_divide_(self, other):
+        """In-place ``floor_divide``: the result is written into this tensor."""
+    def fmax(self, other):
+        """Elementwise max where a nan loses to a number (nan only where both are nan)."""
+    def fmin(self, other):
+        """Elementwise min where a nan loses to a number (nan only where both are nan)."""
+    def fmod(self, other):
+        """The remainder of input / other with the sign of input (C's fmod)."""
+    def fmod_(self, other):
+        """In-place ``fmod``: the result is written into this tensor."""
+    def frac(self):
+        """The fractional part, input - trunc(input), with the sign of input; d/dx = 1."""
+    def frac_(self):
+        """In-place ``frac``: the result is written into this tensor."""
+    def frexp(self):
+        """(mantissa, exponent) with input = mantissa * 2**exponent; the exponent is int32."""
     def gather(self, dim, index, *, sparse_grad=...):
         """Values of ``input`` along ``dim`` at ``index`` (an int tensor with x's number of dims)."""
+    def gcd(self, other):
+        """The greatest common divisor, elementwise (integer tensors only; gcd(0, 0) = 0)."""
+    def gcd_(self, other):
+        """In-place ``gcd``: the result is written into this tensor."""
     def ge(self, other):
         """input >= other, elementwise."""
+    def geometric_(self, p, *, generator=...):
+        """Fill with the number of Bernoulli(p) trials up to the first success (1, 2, ...)."""
+    def ger(self, vec2):
+        """input_i vec2_j: (n,) and (m,) -> (n, m)."""
     def greater(self, other):
         """input > other, elementwise."""
     def greater_equal(self, other):
@@ -224,10 +481,62 @@ class Tensor:
         """input > other, elementwise."""
     def half(self, memory_format=...):
         """``input.to(float16)``."""
+    def hardshrink(self, lambd=...):
+        """x where |x| > lambd, else 0;  d/dx = 1 there, 0 on [-lambd, lambd]."""
+    def heaviside(self, values):
+        """The step function: 0 below zero, 1 above, and ``values`` where input is 0."""
+    def heaviside_(self, values):
+        """In-place ``heaviside``: the result is written into this tensor."""
+    def histc(self, bins=..., min=..., max=...):
+        """Counts of ``input`` in ``bins`` equal bins over [min, max] (the data's range when"""
+    def histogram(self, bins, *, range=..., weight=..., density=...):
+        """``(hist, bin_edges)``: counts (or sums of ``weight``; ``density=True`` normalizes to"""
+    def hsplit(self, indices_or_sections):
+        """``tensor_split`` along dim 1 (dim 0 for a 1-d tensor); sections must divide evenly."""
+    def hypot(self, other):
+        """sqrt(input**2 + other**2), without overflow for large values."""
+    def hypot_(self, other):
+        """In-place ``hypot``: the result is written into this tensor."""
+    def i0(self):
+        """I0(input), the modified Bessel function of the first kind of order 0."""
+    def i0_(self):
+        """In-place ``i0``: the result is written into this tensor."""
+    def igamma(self, other):
+        """The regularized lower incomplete gamma function P(input, other)."""
+    def igamma_(self, other):
+        """In-place ``igamma``: the result is written into this tensor."""
+    def igammac(self, other):
+        """The regularized upper incomplete gamma function Q(input, other) = 1 - P."""
+    def igammac_(self, other):
+        """In-place ``igammac``: the result is written into this tensor."""
+    def index_add(self, dim, index, source, *, alpha=...):
+        """``out[..., index[i], ...] += alpha * source[..., i, ...]`` along ``dim``, repeats"""
+    def index_add_(self, dim, index, source, *, alpha=...):
+        """In-place ``index_add``: the result is written into this tensor."""
+    def index_copy(self, dim, index, source):
+        """``out[..., index[i], ...] = source[..., i, ...]`` along ``dim``."""
+    def index_copy_(self, dim, index, source):
+        """In-place ``index_copy``: the result is written into this tensor."""
+    def index_fill(self, dim, index, value):
+        """``input`` with ``value`` (a number or 0-d tensor) at ``index`` along ``dim``; value's"""
+    def index_fill_(self, dim, index, value):
+        """In-place ``index_fill``: the result is written into this tensor."""
+    def index_put(self, indices, values, accumulate=...):
+        """``input`` with ``values`` (broadcast) written at ``input[indices]`` (a tuple of int or"""
+    def index_put_(self, indices, values, accumulate=...):
+        """In-place ``index_put``: the result is written into this tensor."""
+    def index_reduce(self, dim, index, source, reduce, *, include_self=...):
+        """Reduce ``source`` into ``input`` at ``index`` along ``dim`` with ``reduce`` ("prod","""
+    def index_reduce_(self, dim, index, source, reduce, *, include_self=...):
+        """In-place ``index_reduce``: the result is written into this tensor."""
     def index_select(self, dim, index):
         """The entries of ``input`` at positions ``index`` (a 1-d int tensor) along ``dim``."""
+    def inner(self, other):
+        """Sum over the last dimensions: out[i.., j..] = sum_k input[i.., k] other[j.., k]."""
     def int(self, memory_format=...):
         """``input.to(int32)``."""
+    def inverse(self):
+        """``linalg.inv``, as ``torch.inverse`` and ``Tensor.inverse``."""
     def is_contiguous(self, memory_format=...): ...
     @property
     def is_cuda(self): ...
@@ -236,19 +545,71 @@ class Tensor:
     @property
     def is_leaf(self):
         """True for tensors made by the user, not by an op that recorded a graph."""
+    def isclose(self, other, rtol=..., atol=..., equal_nan=...):
+        """|input - other| <= atol + rtol * |other|, elementwise, as a bool tensor."""
+    def isfinite(self):
+        """True where input is neither inf, -inf nor nan."""
+    def isinf(self):
+        """True where input is inf or -inf."""
+    def isnan(self):
+        """True where input is nan."""
+    def isneginf(self):
+        """True where input is -inf."""
+    def isposinf(self):
+        """True where input is +inf."""
     def item(self): ...
+    def kron(self, other):
+        """The Kronecker product: out[i*m + k, ...] = input[i, ...] * other[k, ...]."""
+    def kthvalue(self, k, dim=..., keepdim=...):
+        """``(values, indices)``: the ``k``-th smallest element along ``dim`` (k counts from 1)."""
+    def lcm(self, other):
+        """The least common multiple, elementwise, never negative (integer tensors only)."""
+    def lcm_(self, other):
+        """In-place ``lcm``: the result is written into this tensor."""
+    def ldexp(self, other):
+        """input * 2**other, as a float tensor."""
+    def ldexp_(self, other):
+        """In-place ``ldexp``: the result is written into this tensor."""
     def le(self, other):
         """input <= other, elementwise."""
+    def lerp(self, end, weight):
+        """input + weight * (end - input); ``weight`` is a number or a tensor."""
+    def lerp_(self, end, weight):
+        """In-place ``lerp``: the result is written into this tensor."""
     def less(self, other):
         """input < other, elementwise."""
     def less_equal(self, other):
         """input <= other, elementwise."""
+    def lgamma(self):
+        """ln|Gamma(input)|, elementwise."""
+    def lgamma_(self):
+        """In-place ``lgamma``: the result is written into this tensor."""
     def log(self):
         """The natural logarithm, elementwise."""
+    def log10(self): ...
+    def log10_(self):
+        """In-place ``log10``: the result is written into this tensor."""
+    def log1p(self):
+        """ln(1 + input), accurate for small input."""
+    def log1p_(self):
+        """In-place ``log1p``: the result is written into this tensor."""
+    def log2(self): ...
+    def log2_(self):
+        """In-place ``log2``: the result is written into this tensor."""
     def log_(self):
         """In-place ``log``: the result is written into this tensor."""
+    def log_normal_(self, mean=..., std=..., *, generator=...):
+        """Fill with e**N(mean, std**2)."""
     def log_softmax(self, dim=..., *, dtype=...):
         """log(softmax(x)) along ``dim``, computed stably as x - max - log(sum(exp(x - max)))."""
+    def logaddexp(self, other):
+        """ln(e**input + e**other), without overflow."""
+    def logaddexp2(self, other):
+        """log2(2**input + 2**other), without overflow."""
+    def logcumsumexp(self, dim):
+        """log(cumsum(exp(x))) along ``dim``, computed without overflow."""
+    def logdet(self):
+        """log det(input): nan where the determinant is negative, -inf where it is 0."""
     def logical_and(self, other):
         """Nonzero in both, elementwise: a bool tensor."""
     def logical_and_(self, other):
@@ -265,32 +626,93 @@ class Tensor:
         """Nonzero in exactly one, elementwise: a bool tensor."""
     def logical_xor_(self, other):
         """In-place ``logical_xor``: the result is written into this tensor."""
+    def logit(self, eps=...):
+        """ln(p / (1 - p)), the inverse of sigmoid; ``eps`` first clamps p to [eps, 1 - eps]."""
+    def logit_(self, eps=...):
+        """In-place ``logit``: the result is written into this tensor."""
     def logsumexp(self, dim, keepdim=...):
         """log(sum(exp(x))) over ``dim``, without overflow: ±1e4 gives finite values and gradients."""
     def long(self, memory_format=...):
         """``input.to(int64)``."""
     def lt(self, other):
         """input < other, elementwise."""
+    def lu(self, pivot=..., get_infos=...):
+        """``torch.lu``: (LU, pivots), and infos with get_infos."""
+    def lu_solve(self, LU_data, LU_pivots):
+        """``torch.lu_solve(b, LU_data, LU_pivots)``: ``linalg.lu_solve(LU_data, LU_pivots, b)``."""
+    @property
+    def mH(self):
+        """The conjugate transpose of the last two dims; for real tensors, ``mT``."""
     @property
     def mT(self):
         """``x.mT``: the last two dimensions swapped."""
+    def masked_fill(self, mask, value):
+        """``input`` with ``value`` (a number or 0-d tensor) where ``mask`` (bool, broadcast)"""
+    def masked_fill_(self, mask, value):
+        """In-place ``masked_fill``: the result is written into this tensor."""
+    def masked_scatter(self, mask, source):
+        """``input`` with the first elements of ``source`` (in order) written where ``mask``"""
+    def masked_scatter_(self, mask, source):
+        """In-place ``masked_scatter``: the result is written into this tensor."""
+    def masked_select(self, mask):
+        """The elements of ``input`` where ``mask`` (broadcast with it) is True, as a 1-d"""
     def matmul(self, other): ...
+    def matrix_exp(self):
+        """e**A = sum A**i / i!, by scaling and squaring: (T(A / 2**s))**(2**s), T the degree-18 Taylor"""
+    def matrix_power(self, n):
+        """``linalg.matrix_power``, as ``torch.matrix_power`` and ``Tensor.matrix_power``."""
     def max(self, dim=..., keepdim=...):
         """As ``torch.max``: three forms."""
     def maximum(self, other):
         """Elementwise max;  the gradient goes to the larger, split evenly on ties (as PyTorch)."""
     def mean(self, dim=..., keepdim=..., *, dtype=...):
         """sum / count: composed of ``sum`` and a division, so it needs no backward of its own."""
+    def median(self, dim=..., keepdim=...):
+        """The lower median: ``median(x)`` over all elements (NaN if any is NaN; the gradient"""
     def min(self, dim=..., keepdim=...):
         """As ``torch.min``: ``min(x)``, ``min(x, dim) -> (values, indices)``, ``min(x, other)``."""
     def minimum(self, other):
         """Elementwise min;  the gradient goes to the smaller, split evenly on ties (as PyTorch)."""
+    def mm(self, mat2):
+        """The matrix product of two matrices: (n, m) @ (m, p) -> (n, p)."""
+    def mode(self, dim=..., keepdim=...):
+        """``(values, indices)``: the most frequent value along ``dim`` (the smallest of equally"""
+    def moveaxis(self, source, destination):
+        """Dimensions ``source`` moved to positions ``destination``; the others keep their order."""
+    def movedim(self, source, destination):
+        """Dimensions ``source`` moved to positions ``destination``; the others keep their order."""
+    def msort(self):
+        """``input`` sorted along its first dimension: ``sort(input, dim=0).values``."""
     def mul(self, other): ...
     def mul_(self, other):
         """In-place ``mul``: the result is written into this tensor."""
+    def multinomial(self, num_samples, replacement=..., *, generator=...):
+        """``num_samples`` category indices per row, drawn with the row's (unnormalized) weights."""
     def multiply(self, other): ...
     def multiply_(self, other):
         """In-place ``mul``: the result is written into this tensor."""
+    def mv(self, vec):
+        """Matrix times vector: (n, m) @ (m,) -> (n,)."""
+    def mvlgamma(self, p):
+        """The multivariate log-gamma of dimension p: sum_{j<p} lgamma(x - j/2) + p(p-1)/4 ln pi."""
+    def mvlgamma_(self, p):
+        """In-place ``mvlgamma``: the result is written into this tensor."""
+    def nan_to_num(self, nan=..., posinf=..., neginf=...):
+        """nan, +inf and -inf replaced by ``nan``, ``posinf`` and ``neginf``."""
+    def nan_to_num_(self, nan=..., posinf=..., neginf=...):
+        """In-place ``nan_to_num``: the result is written into this tensor."""
+    def nanmean(self, dim=..., keepdim=..., *, dtype=...):
+        """Mean of the non-NaN elements: nansum / their count (NaN where there are none)."""
+    def nanmedian(self, dim=..., keepdim=...):
+        """``median`` of the elements that are not NaN (NaN where all are)."""
+    def nanquantile(self, q, dim=..., keepdim=..., *, interpolation=...):
+        """``quantile`` of the elements that are not NaN (NaN where all are)."""
+    def nansum(self, dim=..., keepdim=..., *, dtype=...):
+        """Sum treating NaN as 0; NaN positions get no gradient.  Integer inputs sum to int64."""
+    def narrow(self, dim, start, length):
+        """``length`` elements along ``dim`` from ``start`` (which may count from the end)."""
+    def narrow_copy(self, dim, start, length):
+        """``narrow``, as a tensor with its own memory."""
     @property
     def ndim(self): ...
     def ne(self, other):
@@ -307,29 +729,118 @@ class Tensor:
     def new_tensor(self, data, *, dtype=..., device=..., requires_grad=...):
         """A new tensor holding a copy of ``data``, with ``input``'s dtype and device by default."""
     def new_zeros(self, *size, dtype=..., device=..., requires_grad=...): ...
+    def nextafter(self, other):
+        """The next representable float after input in the direction of other."""
+    def nextafter_(self, other):
+        """In-place ``nextafter``: the result is written into this tensor."""
+    def nonzero(self, *, as_tuple=...):
+        """The int64 indices of the nonzero elements: an (n, ndim) tensor, one row per element"""
+    def norm(self, p=..., dim=..., keepdim=..., dtype=...):
+        """``torch.norm``: p 'fro' is the 2-norm of the entries, 'nuc' the nuclear norm; a number p is"""
+    def normal_(self, mean=..., std=..., *, generator=...):
+        """Fill from the normal distribution N(mean, std**2)."""
     def not_equal(self, other):
         """input != other, elementwise."""
     def numel(self): ...
     def numpy(self):
         """The underlying array (shared, not copied)."""
+    def outer(self, vec2):
+        """input_i vec2_j: (n,) and (m,) -> (n, m)."""
     def permute(self, *dims):
         """Dimensions reordered: ``out.shape[i] = input.shape[dims[i]]``."""
+    def pinverse(self, rcond=...):
+        """``linalg.pinv(input, rtol=rcond)``."""
+    def polygamma(self, n):
+        """``x.polygamma(n)`` is ``polygamma(n, x)``, as ``torch.Tensor.polygamma``."""
+    def polygamma_(self, n):
+        """In-place ``tensor_polygamma``: the result is written into this tensor."""
+    def positive(self):
+        """``input`` itself, as ``torch.positive`` (``+x``)."""
     def pow(self, exponent): ...
     def pow_(self, exponent):
         """In-place ``pow``: the result is written into this tensor."""
+    def prelu(self, weight):
+        """x where x > 0, else weight * x, weight one value or one per channel (dim 1)."""
     def prod(self, dim=..., keepdim=..., *, dtype=...):
         """Product of the elements over ``dim`` (all by default); exact gradients with zeros."""
+    def put(self, index, source, accumulate=...):
+        """``input`` read as if flattened, with ``source`` written at ``index`` (negative counts"""
+    def put_(self, index, source, accumulate=...):
+        """In-place ``put``: the result is written into this tensor."""
+    def qr(self, some=...):
+        """``torch.qr``: ``linalg.qr`` with mode 'reduced' (some=True) or 'complete'."""
+    def quantile(self, q, dim=..., keepdim=..., *, interpolation=...):
+        """The ``q``-th quantiles (q a number or 1-d tensor in [0, 1]) over ``dim`` (all by"""
+    def rad2deg(self):
+        """Radians to degrees: input * 180 / pi."""
+    def rad2deg_(self):
+        """In-place ``rad2deg``: the result is written into this tensor."""
+    def ravel(self):
+        """The elements as one dimension, in row-major order."""
+    def reciprocal(self): ...
+    def reciprocal_(self):
+        """In-place ``reciprocal``: the result is written into this tensor."""
     def register_hook(self, hook):
         """Call ``hook(grad)`` when this tensor's gradient is computed; a return value replaces it."""
     def relu(self):
         """max(0, input), elementwise."""
     def relu_(self):
         """In-place ``relu``: the result is written into this tensor."""
+    def remainder(self, other):
+        """The remainder of input / other with the sign of other (Python's %)."""
+    def remainder_(self, other):
+        """In-place ``remainder``: the result is written into this tensor."""
+    def renorm(self, p, dim, maxnorm):
+        """Each slice along ``dim`` whose p-norm exceeds ``maxnorm`` scaled down to that norm."""
+    def renorm_(self, p, dim, maxnorm):
+        """In-place ``renorm``: the result is written into this tensor."""
+    def repeat(self, *repeats):
+        """``input`` repeated ``repeats[i]`` times along dim i (new leading dims for extra"""
+    def repeat_interleave(self, repeats=..., dim=..., *, output_size=...):
+        """Each element repeated ``repeats`` times (an int, or one count per element) along"""
     def requires_grad_(self, requires_grad=...): ...
     def reshape(self, *shape):
         """The same elements in ``shape`` (one dimension may be -1, inferred)."""
+    def reshape_as(self, other):
+        """``input`` reshaped to ``other``'s shape."""
+    def resize_(self, *sizes, memory_format=...):
+        """The tensor given shape ``sizes``, in place, keeping its first elements (row-major);"""
+    def resize_as_(self, the_template, memory_format=...):
+        """``resize_`` to the shape of the tensor ``the_template``."""
     def retain_grad(self):
         """Keep ``.grad`` on this non-leaf tensor after ``backward()`` (leaves always do)."""
+    def roll(self, shifts, dims=...):
+        """Elements shifted cyclically by ``shifts`` along ``dims`` (the flattened tensor when"""
+    def rot90(self, k=..., dims=...):
+        """``input`` rotated by 90 degrees ``k`` times, from ``dims[0]`` towards ``dims[1]``."""
+    def round(self, *, decimals=...):
+        """input rounded to ``decimals`` decimal places, halves to even (as PyTorch)."""
+    def round_(self, *, decimals=...):
+        """In-place ``round``: the result is written into this tensor."""
+    def rsqrt(self):
+        """1 / sqrt(input)."""
+    def rsqrt_(self):
+        """In-place ``rsqrt``: the result is written into this tensor."""
+    def scatter(self, dim, index, src=..., value=..., *, reduce=...):
+        """``out[index[i][j]][j] = src[i][j]`` (dim=0; likewise for any dim), or ``value``."""
+    def scatter_(self, dim, index, src=..., value=..., *, reduce=...):
+        """In-place ``scatter``: the result is written into this tensor."""
+    def scatter_add(self, dim, index, src):
+        """``out[index[i][j]][j] += src[i][j]`` (dim=0; likewise for any dim), repeats adding up."""
+    def scatter_add_(self, dim, index, src):
+        """In-place ``scatter_add``: the result is written into this tensor."""
+    def scatter_reduce(self, dim, index, src, reduce, *, include_self=...):
+        """Reduce ``src`` into ``input`` at ``index`` along ``dim`` with ``reduce`` ("sum","""
+    def scatter_reduce_(self, dim, index, src, reduce, *, include_self=...):
+        """In-place ``scatter_reduce``: the result is written into this tensor."""
+    def select(self, dim, index):
+        """The slice ``index`` along ``dim``, that dimension removed: ``x[..., index, ...]``."""
+    def select_scatter(self, src, dim, index):
+        """A copy of ``input`` with ``src`` written at ``index`` along ``dim``"""
+    def sgn(self):
+        """The sign of each element, -1, 0 or 1 (for real tensors, as ``sign``); its gradient is 0."""
+    def sgn_(self):
+        """In-place ``sgn``: the result is written into this tensor."""
     @property
     def shape(self): ...
     def short(self, memory_format=...):
@@ -341,17 +852,38 @@ class Tensor:
         """-1, 0 or 1 by the sign of each element; its gradient is 0."""
     def sign_(self):
         """In-place ``sign``: the result is written into this tensor."""
+    def signbit(self):
+        """True where the sign bit is set (negative numbers, -0.0 and -nan), as a bool tensor."""
     def sin(self): ...
     def sin_(self):
         """In-place ``sin``: the result is written into this tensor."""
+    def sinc(self):
+        """The normalized sinc, sin(pi x) / (pi x), and 1 at x = 0."""
+    def sinc_(self):
+        """In-place ``sinc``: the result is written into this tensor."""
+    def sinh(self): ...
+    def sinh_(self):
+        """In-place ``sinh``: the result is written into this tensor."""
     def size(self, dim=...): ...
+    def slice_scatter(self, src, dim=..., start=..., end=..., step=...):
+        """A copy of ``input`` with ``src`` written at ``start:end:step`` along ``dim``."""
+    def slogdet(self):
+        """``linalg.slogdet``, as ``torch.slogdet`` and ``Tensor.slogdet``."""
     def softmax(self, dim=..., *, dtype=...):
         """exp(x) / sum(exp(x)) along ``dim``: each slice along ``dim`` becomes a distribution."""
+    def sort(self, dim=..., descending=..., stable=...):
+        """``(values, indices)``: ``input`` sorted along ``dim``; the sort is always stable"""
     def split(self, split_size_or_sections, dim=...):
         """``tensor`` cut along ``dim`` into pieces of ``split_size`` (the last may be smaller),"""
+    def split_with_sizes(self, split_sizes, dim=...):
+        """``input`` cut along ``dim`` into pieces of ``split_sizes`` (which add up to its size)."""
     def sqrt(self): ...
     def sqrt_(self):
         """In-place ``sqrt``: the result is written into this tensor."""
+    def square(self):
+        """input * input; integers stay integers (bool becomes int64, as in PyTorch)."""
+    def square_(self):
+        """In-place ``square``: the result is written into this tensor."""
     def squeeze(self, dim=...):
         """Drop dimensions of size 1 (all of them, or those in ``dim`` that have size 1)."""
     def std(self, dim=..., unbiased=..., keepdim=..., *, correction=...):
@@ -366,33 +898,93 @@ class Tensor:
         """In-place ``sub``: the result is written into this tensor."""
     def sum(self, dim=..., keepdim=..., *, dtype=...):
         """Sum of the elements, over ``dim`` (all dimensions by default)."""
+    def sum_to_size(self, *size):
+        """``input`` summed down to ``size``, a shape it was broadcast from (broadcasting's adjoint)."""
+    def svd(self, some=..., compute_uv=...):
+        """``torch.svd``: (U, S, V) with V = Vh^T; without compute_uv, U and V are zeros."""
     def swapaxes(self, axis0, axis1):
         """``transpose``, in numpy's words."""
     def swapdims(self, dim0, dim1):
         """Swap two dimensions."""
+    def t(self):
+        """The transpose of a matrix; a 0-d or 1-d tensor is returned as it is."""
+    def take(self, index):
+        """``input`` read as if flattened, at ``index`` (an int tensor; negative counts from the"""
+    def take_along_dim(self, indices, dim=...):
+        """``gather`` along ``dim`` after broadcasting ``input`` and ``indices`` in the other"""
+    def tan(self): ...
+    def tan_(self):
+        """In-place ``tan``: the result is written into this tensor."""
     def tanh(self): ...
     def tanh_(self):
         """In-place ``tanh``: the result is written into this tensor."""
+    def tensor_split(self, indices_or_sections, dim=...):
+        """``input`` cut along ``dim`` into ``sections`` pieces of near-equal size (the first"""
+    def tile(self, dims):
+        """``repeat``, with ``dims`` padded with leading 1s to the tensor's rank."""
     def to(self, *args, dtype=..., device=..., non_blocking=..., copy=..., memory_format=...):
         """``input`` on another device and/or as another dtype, as ``torch.Tensor.to``."""
     def tolist(self): ...
+    def topk(self, k, dim=..., largest=..., sorted=...):
+        """``(values, indices)`` of the ``k`` largest (``largest=False``: smallest) elements along"""
+    def trace(self):
+        """The sum of the main diagonal of a matrix (of min(rows, columns) elements)."""
     def transpose(self, dim0, dim1):
         """Swap two dimensions."""
-    def true_divide(self, other): ...
+    def triangular_solve(self, A, upper=..., transpose=..., unitriangular=...):
+        """(X, a copy of A) with T X = input, T the triangle of A (transposed if ``transpose``)."""
+    def tril(self, diagonal=...):
+        """The lower triangle of the last two dims: elements with ``j - i <= diagonal`` kept."""
+    def tril_(self, diagonal=...):
+        """In-place ``tril``: the result is written into this tensor."""
+    def triu(self, diagonal=...):
+        """The upper triangle of the last two dims: elements with ``j - i >= diagonal`` kept."""
+    def triu_(self, diagonal=...):
+        """In-place ``triu``: the result is written into this tensor."""
+    def true_divide(self, other):
+        """input / other, always true division (as ``div`` without a rounding mode)."""
     def true_divide_(self, other):
-        """In-place ``div``: the result is written into this tensor."""
+        """In-place ``true_divide``: the result is written into this tensor."""
+    def trunc(self):
+        """input rounded toward zero, elementwise."""
+    def trunc_(self):
+        """In-place ``trunc``: the result is written into this tensor."""
     def type_as(self, other):
         """``input`` as ``other``'s dtype."""
     def unbind(self, dim=...):
         """The slices of ``input`` along ``dim``, that dimension removed: a tuple of views."""
+    def unflatten(self, dim, sizes):
+        """Dimension ``dim`` split into ``sizes`` (one of them may be -1, inferred)."""
+    def unfold(self, dimension, size, step):
+        """Windows of ``size`` elements every ``step`` along ``dimension``, as a new last dim."""
+    def uniform_(self, *args, generator=..., **bounds):
+        """Fill from the uniform distribution on [from, to): ``x.uniform_(from=0, to=1)``."""
+    def unique(self, sorted=..., return_inverse=..., return_counts=..., dim=...):
+        """The distinct values of ``input`` (flattened, or distinct slices along ``dim``), in"""
+    def unique_consecutive(self, return_inverse=..., return_counts=..., dim=...):
+        """``input`` with each run of equal consecutive values (slices along ``dim``) kept once;"""
+    def unsafe_chunk(self, chunks, dim=...):
+        """``chunk``: in PyTorch, without the checks on in-place changes of the pieces."""
+    def unsafe_split(self, split_size, dim=...):
+        """``split``: in PyTorch, without the checks on in-place changes of the pieces."""
     def unsqueeze(self, dim):
         """Insert a dimension of size 1 at ``dim``."""
     def var(self, dim=..., unbiased=..., keepdim=..., *, correction=...):
         """sum (x - mean)**2 / (N - correction): composed of mean, sum and a division."""
+    def vdot(self, other):
+        """sum_i conj(input_i) other_i; for real tensors, ``dot``."""
     def view(self, *shape):
         """``reshape`` as a view; unlike PyTorch's, it never needs a contiguous tensor."""
+    def view_as(self, other):
+        """``input`` viewed with ``other``'s shape."""
+    def vsplit(self, indices_or_sections):
+        """``tensor_split`` along dim 0; needs at least 2 dims; sections must divide evenly."""
     def where(self, condition, other):
         """``x.where(condition, y)`` is ``where(condition, x, y)``, as ``torch.Tensor.where``."""
+    def xlogy(self, other):
+        """input * ln(other), and 0 where input == 0 (unless other is nan)."""
+    def xlogy_(self, other):
+        """In-place ``xlogy``: the result is written into this tensor."""
     def zero_(self):
         """Every element set to 0, in place."""
 

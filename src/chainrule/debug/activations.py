@@ -26,7 +26,7 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from chainrule.nn.layers import ReLU
+from chainrule.nn.activation import ReLU
 
 __all__ = ["watch_activations", "ActivationWatch"]
 

@@ -42,6 +42,7 @@ class Module:
     def __init__(self):
         object.__setattr__(self, "_parameters", OrderedDict())
         object.__setattr__(self, "_buffers", OrderedDict())
+        object.__setattr__(self, "_non_persistent_buffers", set())
         object.__setattr__(self, "_modules", OrderedDict())
         object.__setattr__(self, "_forward_pre_hooks", [])
         object.__setattr__(self, "_forward_hooks", [])
@@ -56,6 +57,16 @@ class Module:
             raise AttributeError(
                 f"{type(self).__name__}: call super().__init__() before assigning attributes"
             )
+        if name in self._buffers and (value is None or (isinstance(value, Tensor)
+                                                        and not isinstance(value, Parameter))):
+            self._buffers[name] = value  # a buffer stays a buffer, as in PyTorch
+            return
+        if name in self._parameters and value is not None and not isinstance(value, Parameter):
+            raise TypeError(f"cannot assign {type(value).__name__} as parameter {name!r} "
+                            "(chainrule.nn.Parameter or None expected)")
+        if name in self._parameters and value is None:
+            self._parameters[name] = None
+            return
         for registry in (self._parameters, self._buffers, self._modules):
             registry.pop(name, None)
         if isinstance(value, Parameter):
@@ -87,17 +98,61 @@ class Module:
                             f"got {type(param).__name__}")
         self._parameters[name] = param
 
-    def register_buffer(self, name, tensor):
-        """A tensor that is part of the state (saved, loaded) but is not trained."""
+    def register_buffer(self, name, tensor, persistent=True):
+        """A tensor that is part of the module's state but is not trained.
+
+        It moves with ``.to()``; with ``persistent=True`` it is also saved in and
+        loaded from ``state_dict`` (``persistent=False``: a cache, rebuilt, not saved).
+        """
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(f"register_buffer: {name!r} must be a Tensor or None, "
                             f"got {type(tensor).__name__}")
+        if "." in name or not name:
+            raise KeyError(f"register_buffer: buffer name can't be empty or contain '.', "
+                           f"got {name!r}")
+        self.__dict__.pop(name, None)
         self._buffers[name] = tensor
+        if persistent:
+            self._non_persistent_buffers.discard(name)
+        else:
+            self._non_persistent_buffers.add(name)
 
     def add_module(self, name, module):
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"add_module: {name!r} must be a Module, got {type(module).__name__}")
         self._modules[name] = module
+
+    def register_module(self, name, module):
+        """``add_module`` under its other name."""
+        self.add_module(name, module)
+
+    def get_submodule(self, target):
+        """The submodule at the dotted path ``target`` ('' is this module)."""
+        module = self
+        for part in target.split(".") if target else ():
+            child = module._modules.get(part)
+            if child is None:
+                raise AttributeError(f"get_submodule: {type(module).__name__} has no submodule "
+                                     f"{part!r} (looking for {target!r})")
+            module = child
+        return module
+
+    def get_parameter(self, target):
+        """The parameter at the dotted path ``target`` (``"layer.weight"``)."""
+        return self._get_member(target, "_parameters", "parameter")
+
+    def get_buffer(self, target):
+        """The buffer at the dotted path ``target`` (``"bn.running_mean"``)."""
+        return self._get_member(target, "_buffers", "buffer")
+
+    def _get_member(self, target, registry, kind):
+        path, _, name = target.rpartition(".")
+        module = self.get_submodule(path)
+        members = getattr(module, registry)
+        if name not in members:
+            raise AttributeError(f"get_{kind}: {type(module).__name__} has no {kind} {name!r} "
+                                 f"(looking for {target!r})")
+        return members[name]
 
     # ------------------------------------------------------------ calling
 
@@ -143,13 +198,14 @@ class Module:
 
     # ----------------------------------------------------------- traversal
 
-    def named_modules(self, prefix=""):
-        """This module and every submodule, with dotted names ('' for this one)."""
-        seen = set()
+    def named_modules(self, memo=None, prefix="", remove_duplicate=True):
+        """This module and every submodule, with dotted names ('' for this one); a module
+        reachable by several paths comes once unless ``remove_duplicate=False``."""
+        seen = set() if memo is None else memo
         stack = [(prefix, self)]
         while stack:
             name, module = stack.pop()
-            if id(module) in seen:
+            if remove_duplicate and id(module) in seen:
                 continue
             seen.add(id(module))
             yield name, module
@@ -170,16 +226,21 @@ class Module:
         for _, module in self.named_children():
             yield module
 
-    def named_parameters(self, prefix="", recurse=True):
-        """Every parameter with its dotted name, each once even if shared."""
+    def named_parameters(self, prefix="", recurse=True, remove_duplicate=True):
+        """Every parameter with its dotted name, each once even if shared (tied weights),
+        unless ``remove_duplicate=False``."""
+        return self._named_members("_parameters", prefix, recurse, remove_duplicate)
+
+    def _named_members(self, registry, prefix, recurse, remove_duplicate):
         seen = set()
-        modules = self.named_modules(prefix) if recurse else [(prefix, self)]
+        modules = (self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate)
+                   if recurse else [(prefix, self)])
         for module_name, module in modules:
-            for name, param in module._parameters.items():
-                if param is None or id(param) in seen:
+            for name, member in getattr(module, registry).items():
+                if member is None or (remove_duplicate and id(member) in seen):
                     continue
-                seen.add(id(param))
-                yield (f"{module_name}.{name}" if module_name else name), param
+                seen.add(id(member))
+                yield (f"{module_name}.{name}" if module_name else name), member
 
     def parameters(self, recurse=True):
         """Every parameter, each once: ``named_parameters`` without building the names."""
@@ -200,14 +261,12 @@ class Module:
                 stack.extend(reversed([m for m in module._modules.values() if m is not None]))
         return modules
 
-    def named_buffers(self, prefix=""):
-        for module_name, module in self.named_modules(prefix):
-            for name, buffer in module._buffers.items():
-                if buffer is not None:
-                    yield (f"{module_name}.{name}" if module_name else name), buffer
+    def named_buffers(self, prefix="", recurse=True, remove_duplicate=True):
+        """Every buffer with its dotted name, each once unless ``remove_duplicate=False``."""
+        return self._named_members("_buffers", prefix, recurse, remove_duplicate)
 
-    def buffers(self):
-        for _, buffer in self.named_buffers():
+    def buffers(self, recurse=True):
+        for _, buffer in self.named_buffers(recurse=recurse):
             yield buffer
 
     def apply(self, fn):
@@ -246,15 +305,24 @@ class Module:
 
     # --------------------------------------------------------------- state
 
+    def _state_items(self):
+        """(dotted name, tensor) of every parameter and persistent buffer by every path, in
+        PyTorch's order: per module, parameters then buffers; tied tensors under each name."""
+        for module_name, module in self.named_modules(remove_duplicate=False):
+            prefix = f"{module_name}." if module_name else ""
+            for name, tensor in module._parameters.items():
+                if tensor is not None:
+                    yield prefix + name, tensor
+            for name, tensor in module._buffers.items():
+                if tensor is not None and name not in module._non_persistent_buffers:
+                    yield prefix + name, tensor
+
     def state_dict(self):
-        """Every parameter and buffer by dotted name, as detached tensors sharing their data."""
+        """Every parameter and persistent buffer by dotted name, as detached tensors sharing
+        their data (a tied weight under each of its names, as PyTorch's)."""
         state = OrderedDict()
-        for module_name, module in self.named_modules():  # PyTorch's order: per module,
-            prefix = f"{module_name}." if module_name else ""  # parameters then buffers
-            for registry in (module._parameters, module._buffers):
-                for name, tensor in registry.items():
-                    if tensor is not None and prefix + name not in state:
-                        state[prefix + name] = tensor.detach()
+        for name, tensor in self._state_items():
+            state.setdefault(name, tensor.detach())
         return state
 
     def load_state_dict(self, state_dict, strict=True):
@@ -265,8 +333,7 @@ class Module:
         With ``strict=False`` missing and unexpected keys are allowed (and
         returned); mismatched shapes never are.
         """
-        own = dict(self.named_parameters())
-        own.update(self.named_buffers())
+        own = dict(self._state_items())
         missing = [name for name in own if name not in state_dict]
         unexpected = [name for name in state_dict if name not in own]
         mismatched = []

@@ -1,4 +1,5 @@
-"""Normalisation layers: BatchNorm1d, BatchNorm2d, LayerNorm.
+"""Normalisation layers: BatchNorm1d/2d/3d, LayerNorm, GroupNorm, InstanceNorm1d/2d/3d,
+RMSNorm and LocalResponseNorm.
 
 Each normalises to zero mean and unit variance, ``(x - mean) / sqrt(var + eps)``,
 then scales and shifts by learned ``weight`` and ``bias``; they differ in the
@@ -16,11 +17,13 @@ from chainrule.ops import creation
 from chainrule.autograd.grad_mode import no_grad
 from chainrule.nn.module import Module
 from chainrule.nn.parameter import Parameter
+from chainrule.nn import functional as F
 from chainrule.ops.elementwise import sqrt
 from chainrule.ops.normalization import layer_norm
 from chainrule.ops.reduction import mean, var
 
-__all__ = ["BatchNorm1d", "BatchNorm2d", "LayerNorm"]
+__all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "LayerNorm", "GroupNorm", "InstanceNorm1d",
+           "InstanceNorm2d", "InstanceNorm3d", "RMSNorm", "LocalResponseNorm"]
 
 
 class _BatchNorm(Module):
@@ -36,20 +39,29 @@ class _BatchNorm(Module):
     expected_ndim = ()
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True,
-                 track_running_stats=True, dtype=None):
+                 track_running_stats=True, device=None, dtype=None, *, bias=True):
         super().__init__()
         if not isinstance(num_features, int) or num_features < 1:
             raise ValueError(f"{type(self).__name__}: num_features must be a positive int, "
                              f"got {num_features!r}")
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
+        self.has_bias = affine and bias
         if affine:
-            self.weight = Parameter(creation.ones(num_features, dtype=dtype))
-            self.bias = Parameter(creation.zeros(num_features, dtype=dtype))
+            self.weight = Parameter(creation.ones(num_features, dtype=dtype, device=device))
+        else:
+            self.register_parameter("weight", None)
+        if self.has_bias:
+            self.bias = Parameter(creation.zeros(num_features, dtype=dtype, device=device))
+        else:
+            self.register_parameter("bias", None)
         if track_running_stats:
-            self.register_buffer("running_mean", creation.zeros(num_features, dtype=dtype))
-            self.register_buffer("running_var", creation.ones(num_features, dtype=dtype))
-            self.register_buffer("num_batches_tracked", creation.zeros(1, dtype=np.int64)[0])
+            self.register_buffer("running_mean", creation.zeros(num_features, dtype=dtype,
+                                                                device=device))
+            self.register_buffer("running_var", creation.ones(num_features, dtype=dtype,
+                                                              device=device))
+            self.register_buffer("num_batches_tracked",
+                                 creation.zeros(1, dtype=np.int64, device=device)[0])
 
     def forward(self, x):
         name = type(self).__name__
@@ -75,8 +87,10 @@ class _BatchNorm(Module):
             centred = x - self.running_mean.reshape(channel_shape)
             variance = self.running_var.reshape(channel_shape)
         out = centred / sqrt(variance + self.eps)
-        if self.affine:
-            out = out * self.weight.reshape(channel_shape) + self.bias.reshape(channel_shape)
+        if self.weight is not None:
+            out = out * self.weight.reshape(channel_shape)
+        if self.bias is not None:
+            out = out + self.bias.reshape(channel_shape)
         return out
 
     def _update_running_stats(self, batch_mean, batch_var, count):
@@ -93,7 +107,8 @@ class _BatchNorm(Module):
 
     def extra_repr(self):
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
-                f"affine={self.affine}, track_running_stats={self.track_running_stats}")
+                f"affine={self.affine}, bias={self.has_bias}, "
+                f"track_running_stats={self.track_running_stats}")
 
 
 def _write(buffer, values):
@@ -112,6 +127,12 @@ class BatchNorm2d(_BatchNorm):
     """Batch norm of (N, C, H, W) images, per channel C."""
 
     expected_ndim = (4,)
+
+
+class BatchNorm3d(_BatchNorm):
+    """Batch norm of (N, C, D, H, W) volumes, per channel C."""
+
+    expected_ndim = (5,)
 
 
 class LayerNorm(Module):
@@ -144,4 +165,113 @@ class LayerNorm(Module):
 
     def extra_repr(self):
         return (f"{self.normalized_shape}, eps={self.eps}, "
+                f"elementwise_affine={self.elementwise_affine}, bias={self.bias is not None}")
+
+
+class GroupNorm(Module):
+    """Normalise each sample over groups of ``num_channels / num_groups`` channels (and all
+    positions), then scale and shift per channel."""
+
+    def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, device=None, dtype=None,
+                 *, bias=True):
+        super().__init__()
+        if num_channels % num_groups:
+            raise ValueError(f"GroupNorm: num_channels ({num_channels}) must be divisible by "
+                             f"num_groups ({num_groups})")
+        self.num_groups, self.num_channels, self.eps, self.affine = (num_groups, num_channels,
+                                                                     eps, affine)
+        self.weight = (Parameter(creation.ones(num_channels, dtype=dtype, device=device))
+                       if affine else None)
+        self.bias = (Parameter(creation.zeros(num_channels, dtype=dtype, device=device))
+                     if affine and bias else None)
+        for name in ("weight", "bias"):
+            if getattr(self, name) is None:
+                self.register_parameter(name, None)
+
+    def forward(self, input):
+        return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
+
+    def extra_repr(self):
+        return (f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "
+                f"bias={self.bias is not None}")
+
+
+class _InstanceNorm(_BatchNorm):
+    """Statistics per sample and channel over the positions; by default no affine map and no
+    running statistics (PyTorch's defaults), so train and eval behave the same."""
+
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=False,
+                 track_running_stats=False, device=None, dtype=None, *, bias=True):
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype,
+                         bias=bias)
+
+    def forward(self, input):
+        name = type(self).__name__
+        unbatched = input.ndim == min(self.expected_ndim)
+        if input.ndim not in self.expected_ndim:
+            raise ValueError(f"{name}: expected {' or '.join(map(str, self.expected_ndim))}-d "
+                             f"input, got shape {tuple(input.shape)}")
+        x = input.unsqueeze(0) if unbatched else input
+        out = F.instance_norm(
+            x, self.running_mean if self.track_running_stats else None,
+            self.running_var if self.track_running_stats else None,
+            self.weight, self.bias,
+            use_input_stats=self.training or not self.track_running_stats,
+            momentum=self.momentum if self.momentum is not None else 0.1, eps=self.eps)
+        return out.squeeze(0) if unbatched else out
+
+
+class InstanceNorm1d(_InstanceNorm):
+    """Instance norm of (N, C, L) or (C, L) input."""
+
+    expected_ndim = (2, 3)
+
+
+class InstanceNorm2d(_InstanceNorm):
+    """Instance norm of (N, C, H, W) or (C, H, W) input."""
+
+    expected_ndim = (3, 4)
+
+
+class InstanceNorm3d(_InstanceNorm):
+    """Instance norm of (N, C, D, H, W) or (C, D, H, W) input."""
+
+    expected_ndim = (4, 5)
+
+
+class RMSNorm(Module):
+    """x / sqrt(mean(x**2 over normalized_shape) + eps) * weight."""
+
+    def __init__(self, normalized_shape, eps=None, elementwise_affine=True, device=None,
+                 dtype=None):
+        super().__init__()
+        if isinstance(normalized_shape, int):
+            normalized_shape = (normalized_shape,)
+        self.normalized_shape, self.eps = tuple(normalized_shape), eps
+        self.elementwise_affine = elementwise_affine
+        if elementwise_affine:
+            self.weight = Parameter(creation.ones(*self.normalized_shape, dtype=dtype,
+                                                  device=device))
+        else:
+            self.register_parameter("weight", None)
+
+    def forward(self, x):
+        return F.rms_norm(x, self.normalized_shape, self.weight, self.eps)
+
+    def extra_repr(self):
+        return (f"{self.normalized_shape}, eps={self.eps}, "
                 f"elementwise_affine={self.elementwise_affine}")
+
+
+class LocalResponseNorm(Module):
+    """x / (k + alpha / n * sum of x**2 over ``size`` neighbouring channels)**beta."""
+
+    def __init__(self, size, alpha=1e-4, beta=0.75, k=1.0):
+        super().__init__()
+        self.size, self.alpha, self.beta, self.k = size, alpha, beta, k
+
+    def forward(self, input):
+        return F.local_response_norm(input, self.size, self.alpha, self.beta, self.k)
+
+    def extra_repr(self):
+        return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"

@@ -1,12 +1,16 @@
-"""Sliding-window geometry shared by convolution and pooling (NCHW images).
+"""Sliding-window geometry shared by convolution and pooling, in 1, 2 or 3 dimensions.
 
-A ``Window`` says where the windows lie: each field a (height, width) pair;
-``padding`` is ((top, bottom), (left, right)), so "same" padding and
-``ceil_mode`` can pad one side more than the other. ``windows`` copies every
-window of an image out, the array work behind ``Unfold`` and ``MaxPool2d``.
+Images are (N, C, *spatial) with ``d`` spatial dimensions. A ``Window`` says
+where the windows lie: each field a d-tuple, one entry per spatial
+dimension; ``padding`` holds (before, after) pairs, so "same" padding and
+``ceil_mode`` can pad one side more than the other, and a negative ``after``
+leaves the end of the image out (the adjoint of a transposed convolution
+whose ``output_padding`` reaches past the last window). ``windows`` copies
+every window of an image out, the array work behind ``Unfold`` and the pools.
 """
 
 from collections import namedtuple
+from itertools import product
 
 import numpy as np
 
@@ -15,68 +19,112 @@ from chainrule.tensor import Tensor
 
 Window = namedtuple("Window", "kernel dilation padding stride")
 
+_LAYOUTS = {1: "(C, L)", 2: "(C, H, W)", 3: "(C, D, H, W)"}
+
+
+def padded_image(image, sides, fill):
+    """``image`` (N, C, *spatial) with ``fill`` added before and after each spatial dimension
+    (``sides`` as (before, after) pairs; a negative ``after`` cuts the end off)."""
+    if not any(before or after for before, after in sides):
+        return image
+    xp = array_module(image)
+    spatial = image.shape[2:]
+    kept = [size + min(after, 0) for size, (_, after) in zip(spatial, sides)]
+    padded = xp.full(image.shape[:2] + tuple(size + before + after for size, (before, after)
+                                             in zip(spatial, sides)), fill, image.dtype)
+    target = tuple(slice(before, before + k) for (before, _), k in zip(sides, kept))
+    padded[(Ellipsis,) + target] = image[(Ellipsis,) + tuple(slice(0, k) for k in kept)]
+    return padded
+
 
 def windows(image, window, fill):
-    """Every window of ``image`` (N, C, H, W), padded with ``fill``: (N, C, kh, kw, oh, ow).
+    """Every window of ``image`` (N, C, *spatial), padded with ``fill``: (N, C, *kernel, *out).
 
-    Entry [n, c, i, j, y, x] is the pixel at kernel offset (i, j) of the
-    window at output position (y, x); a strided view, copied.
+    Entry [n, c, *i, *y] is the pixel at kernel offset i of the window at
+    output position y; a strided view, copied.
     """
-    (kh, kw), (dh, dw), ((top, bottom), (left, right)), (sh, sw) = window
-    xp = array_module(image)
-    n, c, height, width = image.shape
-    if top or bottom or left or right:
-        padded = xp.full((n, c, height + top + bottom, width + left + right), fill, image.dtype)
-        padded[:, :, top:top + height, left:left + width] = image
-    else:
-        padded = image
-    oh = (padded.shape[2] - dh * (kh - 1) - 1) // sh + 1
-    ow = (padded.shape[3] - dw * (kw - 1) - 1) // sw + 1
-    s_n, s_c, s_h, s_w = padded.strides
-    view = backend_of(padded).as_strided(padded, (n, c, kh, kw, oh, ow),
-                                         (s_n, s_c, s_h * dh, s_w * dw, s_h * sh, s_w * sw))
-    return xp.ascontiguousarray(view)
+    padded = padded_image(image, window.padding, fill)
+    n, c = padded.shape[:2]
+    spatial, strides = padded.shape[2:], padded.strides[2:]
+    out = tuple((size - d * (k - 1) - 1) // s + 1 for size, k, d, s
+                in zip(spatial, window.kernel, window.dilation, window.stride))
+    view = backend_of(padded).as_strided(
+        padded, (n, c) + tuple(window.kernel) + out,
+        padded.strides[:2] + tuple(st * d for st, d in zip(strides, window.dilation))
+        + tuple(st * s for st, s in zip(strides, window.stride)))
+    return array_module(padded).ascontiguousarray(view)
+
+
+def fold_windows(cols, image_size, window):
+    """The adjoint of ``windows`` (zero fill): windows (N, C, *kernel, *out) added back into
+    an image (N, C, *image_size), summing where they overlap."""
+    xp = array_module(cols)
+    d = len(image_size)
+    n, c = cols.shape[:2]
+    out_size = cols.shape[2 + d:]
+    sides = window.padding
+    padded = xp.zeros((n, c) + tuple(size + before + max(after, 0) for size, (before, after)
+                                     in zip(image_size, sides)), cols.dtype)
+    for offset in product(*(range(k) for k in window.kernel)):  # one strided slice per offset
+        target = tuple(slice(i * dil, i * dil + s * (o - 1) + 1, s) for i, dil, s, o
+                       in zip(offset, window.dilation, window.stride, out_size))
+        padded[(Ellipsis,) + target] += cols[(slice(None), slice(None)) + offset]
+    if any(before or after for before, after in sides):
+        crop = tuple(slice(before, before + size) for (before, _), size in zip(sides, image_size))
+        padded = xp.ascontiguousarray(padded[(Ellipsis,) + crop])
+    return padded
 
 
 def window(op, image_size, kernel_size, dilation, padding, stride, sides=None):
-    """Check the window arguments against the image size; the Window and (oh, ow).
+    """Check the window arguments against the image size; the Window and the output size.
 
-    ``sides`` ((top, bottom), (left, right)) replaces ``padding`` where one side
-    gets more ("same" with an even span, ceil_mode).
+    ``sides`` ((before, after) per dimension) replaces ``padding`` where one
+    side gets more ("same" with an even span, ceil_mode).
     """
-    kernel = pair(kernel_size, op, "kernel_size", minimum=1)
-    dilation = pair(dilation, op, "dilation", minimum=1)
-    stride = pair(stride, op, "stride", minimum=1)
+    d = len(image_size)
+    kernel = ntuple(kernel_size, d, op, "kernel_size", minimum=1)
+    dilation = ntuple(dilation, d, op, "dilation", minimum=1)
+    stride = ntuple(stride, d, op, "stride", minimum=1)
     if sides is None:
-        sides = tuple((p, p) for p in pair(padding, op, "padding", minimum=0))
+        sides = tuple((p, p) for p in ntuple(padding, d, op, "padding", minimum=0))
     padded = [size + before + after for size, (before, after) in zip(image_size, sides)]
-    spans = [d * (k - 1) + 1 for k, d in zip(kernel, dilation)]
+    spans = [dil * (k - 1) + 1 for k, dil in zip(kernel, dilation)]
     if any(span > size for span, size in zip(spans, padded)):
         raise ValueError(
-            f"{op}: the padded input is {padded[0]} x {padded[1]} per channel, smaller than the "
-            f"kernel's span {spans[0]} x {spans[1]} (kernel_size {kernel}, dilation "
-            f"{dilation}); use a smaller kernel or more padding"
+            f"{op}: the padded input is {_by(padded)} per channel, smaller than the kernel's "
+            f"span {_by(spans)} (kernel_size {kernel}, dilation {dilation}); use a smaller "
+            f"kernel or more padding"
         )
     out = tuple((size - span) // s + 1 for size, span, s in zip(padded, spans, stride))
-    return Window(kernel, dilation, sides, stride), out
+    return Window(kernel, dilation, tuple(sides), stride), out
+
+
+def _by(sizes):
+    return " x ".join(str(s) for s in sizes)
+
+
+def ntuple(value, d, op, name, minimum):
+    """An int or a d-tuple of ints as a d-tuple, each at least ``minimum``."""
+    if isinstance(value, (list, tuple)) and len(value) == 1:
+        value = value[0]
+    values = (value,) * d if not isinstance(value, (list, tuple)) else tuple(value)
+    if len(values) != d or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+                                   for v in values):
+        kind = "a pair of ints" if d == 2 else f"a tuple of {d} ints"
+        raise TypeError(f"{op}: {name} must be an int or {kind}, got {value!r}")
+    if min(values) < minimum:
+        kind = "positive" if minimum == 1 else "non-negative"
+        raise ValueError(f"{op}: {name} must be {kind}, got {value!r}")
+    return tuple(int(v) for v in values)
 
 
 def pair(value, op, name, minimum):
     """An int or a pair of ints as a (height, width) pair, each at least ``minimum``."""
-    if isinstance(value, (list, tuple)) and len(value) == 1:
-        value = value[0]
-    both = (value, value) if not isinstance(value, (list, tuple)) else tuple(value)
-    if len(both) != 2 or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool)
-                                 for v in both):
-        raise TypeError(f"{op}: {name} must be an int or a pair of ints, got {value!r}")
-    if min(both) < minimum:
-        kind = "positive" if minimum == 1 else "non-negative"
-        raise ValueError(f"{op}: {name} must be {kind}, got {value!r}")
-    return tuple(int(v) for v in both)
+    return ntuple(value, 2, op, name, minimum)
 
 
 def symmetric(sides):
-    """The (height, width) padding a Window was given, before any one-sided extra."""
+    """The padding a Window was given, before any one-sided extra."""
     return tuple(before for before, _ in sides)
 
 
@@ -85,12 +133,15 @@ def check_tensor(value, op, name):
         raise TypeError(f"{op}: {name} must be a Tensor, got {type(value).__name__}")
 
 
-def batched(input, op):
-    """(N, C, H, W) as it is, or a (C, H, W) image as a batch of one; and whether it was batched."""
+def batched(input, op, d=2):
+    """(N, C, *spatial) as it is, or an unbatched (C, *spatial) as a batch of one; and whether
+    it was batched. ``d`` is the number of spatial dimensions."""
     check_tensor(input, op, "input")
-    if input.ndim == 4:
+    if input.ndim == d + 2:
         return input, True
-    if input.ndim == 3:
+    if input.ndim == d + 1:
         return input.reshape((1,) + input.shape), False
-    raise ValueError(f"{op}: expected a 3-d (C, H, W) or 4-d (N, C, H, W) input, got shape "
-                     f"{tuple(input.shape)}")
+    layout = _LAYOUTS[d]
+    raise ValueError(f"{op}: expected a {d + 1}-d {layout} or {d + 2}-d (N, {layout[1:]} input, "
+                     f"got shape {tuple(input.shape)}")
+

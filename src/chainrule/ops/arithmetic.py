@@ -13,7 +13,8 @@ import numpy as np
 from chainrule.autograd.broadcasting import sum_to_shape
 from chainrule.autograd.function import Function
 from chainrule.device import array_module
-from chainrule.ops._operands import broadcasting, check_operand, data
+from chainrule.ops._operands import broadcasting, check_operand, data, is_array
+from chainrule.ops.conversion import Cast
 from chainrule.ops.elementwise import log, where
 from chainrule.registry import register
 from chainrule.tensor import Tensor
@@ -127,6 +128,19 @@ class Pow(Function):
         return grad_a, grad_b
 
 
+class DivRounded(Function):
+    """a / b rounded toward zero ("trunc") or down ("floor");  d/da = d/db = 0 (a step function)."""
+
+    @staticmethod
+    def forward(ctx, a, b, rounding_mode):
+        a, b = data(a), data(b)
+        return broadcasting("div", lambda x, y: divide_rounded(x, y, rounding_mode, "div"), a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return None, None, None
+
+
 class MatMul(Function):
     """a @ b, for 1-d, 2-d and batched operands, as ``numpy.matmul``.
 
@@ -167,7 +181,7 @@ def add(input, other, *, alpha=1):
     other = check_operand(other, "add")
     if alpha != 1:
         other = other * alpha
-    return Add.apply(check_operand(input, "add"), other)
+    return Add.apply(*promoted(check_operand(input, "add"), other))
 
 
 @register("torch", "Tensor", aliases=("subtract",), operators=("__sub__",),
@@ -177,19 +191,162 @@ def sub(input, other, *, alpha=1):
     other = check_operand(other, "sub")
     if alpha != 1:
         other = other * alpha
-    return Sub.apply(check_operand(input, "sub"), other)
+    return Sub.apply(*promoted(check_operand(input, "sub"), other))
 
 
 @register("torch", "Tensor", aliases=("multiply",), operators=("__mul__",),
           reflected=("__rmul__",), inplace=True, inplace_operators=("__imul__",))
 def mul(input, other):
-    return Mul.apply(check_operand(input, "mul"), check_operand(other, "mul"))
+    return Mul.apply(*promoted(check_operand(input, "mul"), check_operand(other, "mul")))
 
 
-@register("torch", "Tensor", aliases=("divide", "true_divide"), operators=("__truediv__",),
+@register("torch", "Tensor", aliases=("divide",), operators=("__truediv__",),
           reflected=("__rtruediv__",), inplace=True, inplace_operators=("__itruediv__",))
-def div(input, other):
-    return Div.apply(check_operand(input, "div"), check_operand(other, "div"))
+def div(input, other, *, rounding_mode=None):
+    """input / other; ``rounding_mode`` "trunc" or "floor" rounds the quotient (zero gradient).
+
+    True division of integers gives float32, torch's default float dtype.
+    """
+    a, b = check_operand(input, "div"), check_operand(other, "div")
+    if rounding_mode is None:
+        return Div.apply(*promoted(a, b, floating=True))
+    if rounding_mode not in ("trunc", "floor"):
+        raise ValueError("div: rounding_mode must be None, 'trunc' or 'floor', "
+                         f"got {rounding_mode!r}")
+    return DivRounded.apply(*promoted(a, b), rounding_mode)
+
+
+@register("torch", "Tensor", inplace=True)
+def true_divide(input, other):
+    """input / other, always true division (as ``div`` without a rounding mode)."""
+    return div(input, other)
+
+
+def divide_rounded(a, b, rounding_mode, op):
+    """a / b on arrays (or numbers), rounded toward zero ("trunc") or down ("floor").
+
+    Integers divide exactly, and dividing an integer by zero is an error, as in PyTorch.
+    """
+    xp = array_module(a, b)
+    integral = all(_is_integral(v) for v in (a, b))
+    if not integral:
+        with np.errstate(divide="ignore", invalid="ignore"):  # x / 0 = inf or nan, as in PyTorch
+            if rounding_mode == "floor":
+                return xp.floor_divide(a, b)
+            return xp.trunc(xp.true_divide(a, b))
+    if xp.any(xp.asarray(b) == 0):
+        raise ZeroDivisionError(f"{op}: integer division by zero (the divisor has zeros); "
+                                "convert to a float dtype to get inf or nan instead")
+    quotient = xp.floor_divide(a, b)
+    if rounding_mode == "trunc":  # floor is one too low where the division is inexact and negative
+        quotient = quotient + ((quotient * b != a) & ((xp.asarray(a) < 0) != (xp.asarray(b) < 0)))
+    return quotient
+
+
+def _is_integral(value):
+    if isinstance(value, (bool, int, np.integer, np.bool_)):
+        return True
+    return getattr(value, "dtype", np.dtype(float)).kind in "biu"
+
+
+# ------------------------------------------------------------ type promotion
+
+_DEFAULT_FLOAT = np.dtype(np.float32)
+
+
+_KINDS = {"b": 0, "i": 1, "u": 1, "f": 2}
+
+
+def _kind(dtype):
+    """0 for bool, 1 for integers, 2 for floats: torch promotes only upward across kinds."""
+    return _KINDS[dtype.kind]
+
+
+def _number_dtype(value):
+    if isinstance(value, (bool, np.bool_)):
+        return np.dtype(bool)
+    if isinstance(value, (int, np.integer)):
+        return np.dtype(np.int64)
+    return _DEFAULT_FLOAT
+
+
+def result_dtype(*operands):
+    """The dtype torch gives an elementwise op on ``operands`` (tensors and numbers).
+
+    Tensors with dimensions decide; a 0-d tensor or a Python number counts
+    only where it is of a higher kind (bool < integer < float): a float32
+    tensor times a float64 0-d tensor, or times 2.5, stays float32, while an
+    int64 tensor times 2.5 gives the default float dtype, float32.
+    """
+    dimensioned = zero_dim = number = None
+    for x in operands:
+        array = x.data if isinstance(x, Tensor) else x if is_array(x) else None
+        if array is not None:
+            if array.ndim:
+                dimensioned = _promote_pair(dimensioned, array.dtype)
+            else:
+                zero_dim = _promote_pair(zero_dim, array.dtype)
+        elif x is not None:
+            number = _promote_pair(number, _number_dtype(x))
+    result = dimensioned
+    for dtype in (zero_dim, number):
+        if dtype is not None and (result is None or _kind(dtype) > _kind(result)):
+            result = dtype
+    return result
+
+
+def _promote_pair(a, b):
+    """torch's promotion of two dtypes: across kinds the higher kind's dtype (int64 and
+    float32 give float32, where numpy gives float64); within a kind, the wider."""
+    if a is None or a == b:
+        return b
+    if _kind(a) != _kind(b):
+        return a if _kind(a) > _kind(b) else b
+    return np.promote_types(a, b)
+
+
+def _numpy_agrees(a, b):
+    """True in the common cases, where numpy's result dtype is already torch's: two tensors of
+    one dtype, a float tensor and a float, a tensor (not bool) and an int, either way round."""
+    if type(a) is not Tensor:
+        a, b = b, a
+    if type(a) is not Tensor:
+        return False
+    kind = a.data.dtype.kind
+    if type(b) is Tensor:
+        return a.data.dtype == b.data.dtype
+    return type(b) is float and kind == "f" or type(b) is int and kind != "b"
+
+
+def _tensor_of(a, b):
+    return a if type(a) is Tensor else b
+
+
+def promoted(*operands, floating=False):
+    """``operands`` with each tensor cast to their ``result_dtype`` (a float dtype if ``floating``).
+
+    Numbers stay numbers (numpy treats them as weak, like torch); numpy scalars
+    become Python numbers so they are weak too. Casting a tensor that requires
+    grad is differentiable; nothing is cast where the dtypes already agree.
+    """
+    if len(operands) == 2 and _numpy_agrees(*operands) and (
+            not floating or _tensor_of(*operands).data.dtype.kind == "f"):
+        return operands
+    dtype = result_dtype(*operands)
+    if floating and dtype is not None and dtype.kind != "f":
+        dtype = _DEFAULT_FLOAT
+    out = []
+    for x in operands:
+        if isinstance(x, Tensor):
+            if x.data.dtype != dtype:
+                x = (Cast.apply(x, dtype) if x.requires_grad
+                     else Tensor._make(x.data.astype(dtype), False, None))
+        elif is_array(x):
+            x = x if x.dtype == dtype else x.astype(dtype)
+        elif isinstance(x, np.generic):
+            x = x.item()
+        out.append(x)
+    return out
 
 
 @register("torch", "Tensor", aliases=("negative",), operators=("__neg__",), inplace=True)
@@ -200,7 +357,7 @@ def neg(input):
 @register("torch", "Tensor", operators=("__pow__",), reflected=("__rpow__",), inplace=True,
           inplace_operators=("__ipow__",))
 def pow(input, exponent):
-    return Pow.apply(check_operand(input, "pow"), check_operand(exponent, "pow"))
+    return Pow.apply(*promoted(check_operand(input, "pow"), check_operand(exponent, "pow")))
 
 
 @register("torch", "Tensor", operators=("__matmul__",), reflected=("__rmatmul__",))

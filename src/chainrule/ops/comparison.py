@@ -11,6 +11,8 @@ broadcast, and either may be a Python number.
     tensor([False,  True, False], dtype=bool)
 """
 
+import numpy as np
+
 from chainrule.device import array_module
 from chainrule.ops._operands import broadcasting, check_operand, data, is_array
 from chainrule.registry import register
@@ -145,3 +147,84 @@ def bitwise_not(input):
     """~input, elementwise (logical not for bool tensors)."""
     x = _integral(input, "bitwise_not")
     return Tensor._make(array_module(x).invert(x), False, None)
+
+
+def _shift(op, ufunc, input, other):
+    """``a << b`` or ``a >> b``; a shift by a negative amount or by the bit width or more
+    gives 0 to the left and the sign (0 or -1) to the right, as in PyTorch."""
+    a, b = _integral(input, op), _integral(other, op)
+    xp = array_module(a, b)
+    width = 8 * xp.result_type(a, b).itemsize
+    outside = (xp.asarray(b) < 0) | (xp.asarray(b) >= width)
+    amount = xp.clip(b, 0, width - 1)
+    shifted = broadcasting(op, getattr(xp, ufunc), a, amount)
+    if ufunc == "left_shift":
+        shifted = xp.where(outside, 0, shifted).astype(shifted.dtype)
+    else:
+        shifted = xp.where(outside, xp.right_shift(a, width - 1), shifted).astype(shifted.dtype)
+    return Tensor._make(shifted, False, None)
+
+
+@register("torch", "Tensor", operators=("__lshift__",), reflected=("__rlshift__",), inplace=True,
+          inplace_operators=("__ilshift__",))
+def bitwise_left_shift(input, other):
+    """input << other, elementwise (integer tensors): input * 2**other, bits shifted out lost."""
+    return _shift("bitwise_left_shift", "left_shift", input, other)
+
+
+@register("torch", "Tensor", operators=("__rshift__",), reflected=("__rrshift__",), inplace=True,
+          inplace_operators=("__irshift__",))
+def bitwise_right_shift(input, other):
+    """input >> other, elementwise (integer tensors): floor(input / 2**other)."""
+    return _shift("bitwise_right_shift", "right_shift", input, other)
+
+
+# ---------------------------------------------------------------- closeness
+
+
+@register("torch", "Tensor")
+def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """|input - other| <= atol + rtol * |other|, elementwise, as a bool tensor.
+
+    Equal values (infinities included) are close; nan is close to nan only
+    with ``equal_nan=True``. Both tensors must have the same dtype, as in PyTorch.
+    """
+    if not isinstance(input, Tensor) or not isinstance(other, Tensor):
+        raise TypeError(f"isclose: expected two Tensors, got {type(input).__name__} and "
+                        f"{type(other).__name__}")
+    a, b = input.data, other.data
+    if a.dtype != b.dtype:
+        raise TypeError(f"isclose: input is {a.dtype} but other is {b.dtype}; convert one "
+                        "so that both have the same dtype")
+    if rtol < 0 or atol < 0:
+        raise ValueError(f"isclose: rtol and atol must be non-negative, got rtol={rtol}, "
+                         f"atol={atol}")
+    xp = array_module(a, b)
+    close = broadcasting("isclose", xp.equal, a, b)
+    if a.dtype != bool:
+        if a.dtype.kind != "f":  # integers compare in floating point, as the tolerance is one
+            a, b = a.astype(np.float64), b.astype(np.float64)
+        with np.errstate(invalid="ignore", over="ignore"):
+            error = xp.abs(a - b)
+            close = close | (xp.isfinite(error) & (error <= atol + rtol * xp.abs(b)))
+        if equal_nan:
+            close = close | (xp.isnan(a) & xp.isnan(b))
+    return Tensor._make(close, False, None)
+
+
+@register("torch", "Tensor")
+def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """Whether every element of input is close to other's (see ``isclose``): a Python bool."""
+    close = isclose(input, other, rtol=rtol, atol=atol, equal_nan=equal_nan)
+    return bool(array_module(close.data).all(close.data))
+
+
+@register("torch", "Tensor")
+def equal(input, other):
+    """Whether input and other have the same shape and the same elements: a Python bool."""
+    if not isinstance(input, Tensor) or not isinstance(other, Tensor):
+        raise TypeError(f"equal: expected two Tensors, got {type(input).__name__} and "
+                        f"{type(other).__name__}")
+    if input.data.shape != other.data.shape:
+        return False
+    return bool(array_module(input.data).all(input.data == other.data))

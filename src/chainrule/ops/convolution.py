@@ -1,15 +1,17 @@
-"""Sliding windows: ``unfold``/``fold`` and ``conv2d``, on NCHW images.
+"""Sliding windows: ``unfold``/``fold`` and ``conv1d``/``conv2d``/``conv3d``.
 
-Two linear primitives carry everything. ``Unfold`` copies every window of
-the (padded) image out, giving an array of shape (N, C, kh, kw, oh, ow):
-entry [n, c, i, j, y, x] is the pixel at kernel offset (i, j) of the window
-at output position (y, x). ``Fold`` adds such windows back into an image,
+Two linear primitives carry everything, in 1, 2 or 3 spatial dimensions.
+``Unfold`` copies every window of the (padded) image out, giving an array of
+shape (N, C, *kernel, *out), in 2-d (N, C, kh, kw, oh, ow): entry
+[n, c, i, j, y, x] is the pixel at kernel offset (i, j) of the window at
+output position (y, x). ``Fold`` adds such windows back into an image,
 summing where they overlap. Each is the other's adjoint, so each one's
 backward is the other and derivatives of every order work.
 
-``conv2d`` is built on them from Tensor ops with no backward of its own: a
-matrix product of the weight with the unfolded input (per group). The
-pools, on the same primitives, live next door in ``chainrule.ops.pooling``.
+The convolutions are built on them from Tensor ops with no backward of their
+own: a matrix product of the weight with the unfolded input (per group). The
+pools and the transposed convolutions, on the same primitives, live next
+door in ``chainrule.ops.pooling`` and ``chainrule.ops.conv_transpose``.
 
     >>> import chainrule as cr
     >>> x = cr.arange(9.0).reshape(1, 1, 3, 3)
@@ -21,13 +23,13 @@ pools, on the same primitives, live next door in ``chainrule.ops.pooling``.
 import numpy as np
 
 from chainrule.autograd.function import Function
-from chainrule.device import array_module
-from chainrule.ops._windows import batched, check_tensor, pair, symmetric, window, windows
+from chainrule.ops._windows import (batched, check_tensor, fold_windows, ntuple, pair, symmetric,
+                                   window, windows)
 from chainrule.registry import register
 
 
 class Unfold(Function):
-    """Every window of x copied out: (N, C, H, W) -> (N, C, kh, kw, oh, ow);  d/dx = Fold.
+    """Every window of x copied out: (N, C, *size) -> (N, C, *kernel, *out);  d/dx = Fold.
 
     Linear (the padding is zeros), so its backward is its adjoint ``Fold``:
     each pixel's gradient is the sum of the gradients of its copies.
@@ -44,7 +46,7 @@ class Unfold(Function):
 
 
 class Fold(Function):
-    """Windows (N, C, kh, kw, oh, ow) summed back into place (N, C, H, W);  d/dcols = Unfold.
+    """Windows (N, C, *kernel, *out) summed back into place (N, C, *size);  d/dcols = Unfold.
 
     The adjoint of ``Unfold``, so its backward is ``Unfold`` (zero-padded).
     """
@@ -52,19 +54,7 @@ class Fold(Function):
     @staticmethod
     def forward(ctx, cols, image_size, window):
         ctx.window = window
-        (kh, kw), (dh, dw), ((top, bottom), (left, right)), (sh, sw) = window
-        n, c, _, _, oh, ow = cols.shape
-        height, width = image_size
-        data = cols.data
-        xp = array_module(data)
-        out = xp.zeros((n, c, height + top + bottom, width + left + right), data.dtype)
-        for i in range(kh):  # one strided slice per kernel offset, not one per pixel
-            rows = slice(i * dh, i * dh + sh * (oh - 1) + 1, sh)
-            for j in range(kw):
-                out[:, :, rows, j * dw:j * dw + sw * (ow - 1) + 1:sw] += data[:, :, i, j]
-        if top or bottom or left or right:
-            out = xp.ascontiguousarray(out[:, :, top:top + height, left:left + width])
-        return out
+        return fold_windows(cols.data, tuple(image_size), window)
 
     @staticmethod
     def backward(ctx, grad):
@@ -123,6 +113,16 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
 
 
 @register("nn.functional", "torch")
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """1-d cross-correlation, as ``torch.nn.functional.conv1d``.
+
+    input (N, C, L) or (C, L), weight (O, C / groups, k), bias (O,); as
+    ``conv2d`` with one spatial dimension.
+    """
+    return convolution(input, weight, bias, stride, padding, dilation, groups, 1, "conv1d")
+
+
+@register("nn.functional", "torch")
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """2-d cross-correlation, as ``torch.nn.functional.conv2d``.
 
@@ -131,55 +131,83 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     as one matrix product, add the bias; the backward comes from those ops.
     ``padding`` is an int, a pair, ``"valid"`` (none) or ``"same"`` (stride 1).
     """
-    x, was_batched = batched(input, "conv2d")
-    check_tensor(weight, "conv2d", "weight")
-    if weight.ndim != 4:
-        raise ValueError(f"conv2d: weight must be 4-d (out_channels, in_channels / groups, kh, "
-                         f"kw), got shape {tuple(weight.shape)}")
-    if not isinstance(groups, (int, np.integer)) or isinstance(groups, bool) or groups < 1:
-        raise ValueError(f"conv2d: groups must be a positive int, got {groups!r}")
+    return convolution(input, weight, bias, stride, padding, dilation, groups, 2, "conv2d")
+
+
+@register("nn.functional", "torch")
+def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """3-d cross-correlation, as ``torch.nn.functional.conv3d``.
+
+    input (N, C, D, H, W) or (C, D, H, W), weight (O, C / groups, kd, kh, kw),
+    bias (O,); as ``conv2d`` with three spatial dimensions.
+    """
+    return convolution(input, weight, bias, stride, padding, dilation, groups, 3, "conv3d")
+
+
+def convolution(input, weight, bias, stride, padding, dilation, groups, d, op):
+    """The d-dimensional cross-correlation behind conv1d/2d/3d: unfold, one matrix product."""
+    x, was_batched = batched(input, op, d)
+    check_weight(weight, bias, groups, d, op)
     n, channels = x.shape[:2]
-    out_channels, group_channels, kh, kw = weight.shape
+    out_channels, group_channels = weight.shape[:2]
+    kernel = tuple(weight.shape[2:])
     if channels != group_channels * groups:
         raise ValueError(
-            f"conv2d: given groups={groups}, weight of shape {tuple(weight.shape)} expects input "
+            f"{op}: given groups={groups}, weight of shape {tuple(weight.shape)} expects input "
             f"with {group_channels * groups} channels, but input of shape {tuple(input.shape)} "
             f"has {channels}"
         )
-    if out_channels % groups:
-        raise ValueError(f"conv2d: out_channels {out_channels} (weight.shape[0]) must be "
-                         f"divisible by groups={groups}")
-    if bias is not None:
-        check_tensor(bias, "conv2d", "bias")
-        if tuple(bias.shape) != (out_channels,):
-            raise ValueError(f"conv2d: bias must have shape ({out_channels},) for weight of shape "
-                             f"{tuple(weight.shape)}, got {tuple(bias.shape)}")
-    padding, sides = _conv_padding(padding, (kh, kw), dilation, stride)
-    where, (oh, ow) = window("conv2d", x.shape[2:], (kh, kw), dilation, padding, stride, sides)
+    padding, sides = _conv_padding(padding, kernel, dilation, stride, op)
+    where, out_size = window(op, x.shape[2:], kernel, dilation, padding, stride, sides)
     cols = Unfold.apply(x, where)
-    depth = group_channels * kh * kw  # the length of one window, within one group
+    depth = group_channels * int(np.prod(kernel))  # the length of one window, within one group
+    positions = int(np.prod(out_size))
     if groups == 1:
-        out = weight.reshape(out_channels, depth) @ cols.reshape(n, depth, oh * ow)
+        out = weight.reshape(out_channels, depth) @ cols.reshape(n, depth, positions)
     else:
         out = (weight.reshape(groups, out_channels // groups, depth)
-               @ cols.reshape(n, groups, depth, oh * ow))
-    out = out.reshape(n, out_channels, oh, ow)
+               @ cols.reshape(n, groups, depth, positions))
+    out = out.reshape((n, out_channels) + out_size)
     if bias is not None:
-        out = out + bias.reshape(out_channels, 1, 1)
+        out = out + bias.reshape((out_channels,) + (1,) * d)
     return out if was_batched else out.reshape(out.shape[1:])
 
 
-def _conv_padding(padding, kernel, dilation, stride):
-    """conv2d's padding: as numbers, or "valid"/"same" as (0, None) or (0, sides)."""
+def check_weight(weight, bias, groups, d, op, transposed=False):
+    """A convolution's weight is (d + 2)-d, its groups divide the channels, bias matches."""
+    check_tensor(weight, op, "weight")
+    kernel = ", ".join(("k",) if d == 1 else ("kh", "kw") if d == 2 else ("kd", "kh", "kw"))
+    if weight.ndim != d + 2:
+        layout = ("in_channels, out_channels / groups" if transposed
+                  else "out_channels, in_channels / groups")
+        raise ValueError(f"{op}: weight must be {d + 2}-d ({layout}, {kernel}), got shape "
+                         f"{tuple(weight.shape)}")
+    if not isinstance(groups, (int, np.integer)) or isinstance(groups, bool) or groups < 1:
+        raise ValueError(f"{op}: groups must be a positive int, got {groups!r}")
+    if not transposed and weight.shape[0] % groups:
+        raise ValueError(f"{op}: out_channels {weight.shape[0]} (weight.shape[0]) must be "
+                         f"divisible by groups={groups}")
+    out_channels = weight.shape[1] * groups if transposed else weight.shape[0]
+    if bias is not None:
+        check_tensor(bias, op, "bias")
+        if tuple(bias.shape) != (out_channels,):
+            raise ValueError(f"{op}: bias must have shape ({out_channels},) for weight of shape "
+                             f"{tuple(weight.shape)}, got {tuple(bias.shape)}")
+
+
+def _conv_padding(padding, kernel, dilation, stride, op):
+    """A convolution's padding: as numbers, or "valid"/"same" as (0, None) or (0, sides)."""
     if not isinstance(padding, str):
         return padding, None
     if padding == "valid":
         return 0, None
+    d = len(kernel)
     if padding != "same":
-        raise ValueError(f"conv2d: padding must be an int, a pair, 'valid' or 'same', got "
+        kind = "a pair" if d == 2 else f"a tuple of {d}"
+        raise ValueError(f"{op}: padding must be an int, {kind}, 'valid' or 'same', got "
                          f"{padding!r}")
-    if pair(stride, "conv2d", "stride", minimum=1) != (1, 1):
-        raise ValueError(f"conv2d: padding='same' is not supported for strided convolutions "
+    if set(ntuple(stride, d, op, "stride", minimum=1)) != {1}:
+        raise ValueError(f"{op}: padding='same' is not supported for strided convolutions "
                          f"(stride={stride}); give the padding as numbers")
-    totals = [d * (k - 1) for k, d in zip(kernel, pair(dilation, "conv2d", "dilation", 1))]
+    totals = [dil * (k - 1) for k, dil in zip(kernel, ntuple(dilation, d, op, "dilation", 1))]
     return 0, tuple((total // 2, total - total // 2) for total in totals)  # odd: extra at the end

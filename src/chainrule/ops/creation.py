@@ -98,6 +98,46 @@ def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False)
 
 
 @register("torch")
+def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_grad=False):
+    """base ** linspace(start, end, steps); ``start`` and ``end`` may be 0-d tensors."""
+    start, end = (float(v.item()) if isinstance(v, Tensor) else v for v in (start, end))
+    exponents = np.linspace(start, end, steps, dtype=np.float64)
+    dtype = _float(dtype)
+    values = np.power(float(base), exponents)
+    if dtype.kind in "iub":
+        values = np.trunc(values)  # PyTorch computes in the integer type: no rounding up
+    return _make(_xp(device).asarray(values.astype(dtype)), requires_grad)
+
+
+@register("torch")
+def scalar_tensor(s, *, dtype=None, device=None, requires_grad=False):
+    """A 0-d tensor holding the number ``s``; float32 unless ``dtype`` says otherwise."""
+    return _make(_xp(device).asarray(s, dtype=_float(dtype)), requires_grad)
+
+
+@register("torch")
+def tril_indices(row, col, offset=0, *, dtype=None, device=None):
+    """The (2, N) row and column indices of the lower triangle of a row x col matrix.
+
+    ``offset`` moves the diagonal up (> 0) or down (< 0); row-major order.
+    """
+    rows, cols = np.tril_indices(row, offset, col)
+    return _index_pairs(rows, cols, dtype, device)
+
+
+@register("torch")
+def triu_indices(row, col, offset=0, *, dtype=None, device=None):
+    """The (2, N) row and column indices of the upper triangle of a row x col matrix."""
+    rows, cols = np.triu_indices(row, offset, col)
+    return _index_pairs(rows, cols, dtype, device)
+
+
+def _index_pairs(rows, cols, dtype, device):
+    dtype = np.dtype(np.int64) if dtype is None else _as_dtype(dtype)
+    return _make(_xp(device).asarray(np.stack([rows, cols]).astype(dtype)), False)
+
+
+@register("torch")
 def eye(n, m=None, *, dtype=None, device=None, requires_grad=False):
     return _make(_xp(device).eye(n, m, dtype=_float(dtype)), requires_grad)
 

@@ -241,9 +241,12 @@ def gather(input, dim, index, *, sparse_grad=False):
     """
     x = input
     index = _integer_array(x, index, "gather")
-    if x.ndim == 0:
-        return gather(x.reshape(1), dim, index.reshape(1)).reshape(())
     d = _check_dim(dim, x.ndim, "gather")
+    if x.ndim == 0:  # as PyTorch: its one element, in index's shape (0-d or one element)
+        return gather(x.reshape(1), 0, index.reshape(-1)).reshape(index.shape)
+    if index.size == 0:  # nothing is read: the result has index's shape, whatever it is
+        nowhere = array_module(index).zeros(index.shape, dtype=np.intp)
+        return Gather.apply(x, (nowhere,) * x.ndim)
     if index.ndim != x.ndim:
         raise ValueError(f"gather: index has {index.ndim} dimensions but x has {x.ndim} "
                          f"(shapes {index.shape} and {tuple(x.shape)}); they must match")
@@ -286,6 +289,63 @@ def index_select(input, dim, index):
     d = _check_dim(dim, x.ndim, "index_select")
     _check_positions(index, x.shape[d], "index_select", d)
     return read_at(x, (slice(None),) * d + (index.reshape(-1),))
+
+
+@register("torch", "Tensor")
+def take(input, index):
+    """``input`` read as if flattened, at ``index`` (an int tensor; negative counts from the
+    end); the result has index's shape. Composed of indexing."""
+    x = input
+    index = _integer_array(x, index, "take")
+    _check_positions(index + (index < 0) * x.numel(), x.numel(), "take", 0)
+    return read_at(x.reshape(-1), (index,))
+
+
+@register("torch", "Tensor")
+def take_along_dim(input, indices, dim=None):
+    """``gather`` along ``dim`` after broadcasting ``input`` and ``indices`` in the other
+    dims (as numpy's ``take_along_axis``); with no dim, along the flattened input. Negative
+    indices count from the end."""
+    x = input
+    index = _integer_array(x, indices, "take_along_dim")
+    if dim is None:
+        x, index, dim = x.reshape(-1), index.reshape(-1), 0
+    d = _check_dim(dim, x.ndim, "take_along_dim")
+    size = x.shape[d] if x.ndim else 1
+    index = index + (index < 0) * size  # negative indices count from the end, unlike gather's
+    if index.ndim != x.ndim:
+        raise ValueError(f"take_along_dim: indices of shape {index.shape} and input of shape "
+                         f"{tuple(x.shape)} must have the same number of dimensions")
+    xp = array_module(index)
+    try:
+        common = xp.broadcast_shapes(*(tuple(s[:d]) + (1,) + tuple(s[d + 1:])
+                                       for s in (index.shape, x.shape)))
+    except ValueError:
+        raise ValueError(f"take_along_dim: input of shape {tuple(x.shape)} and indices of shape "
+                         f"{index.shape} cannot be broadcast outside dim {d}") from None
+    x_shape = common[:d] + (x.shape[d],) + common[d + 1:]
+    index_shape = common[:d] + (index.shape[d],) + common[d + 1:]
+    index = xp.broadcast_to(index, index_shape)
+    return gather(x if tuple(x.shape) == x_shape else x.expand(x_shape), d, index)
+
+
+@register("torch", "Tensor")
+def masked_select(input, mask):
+    """The elements of ``input`` where ``mask`` (broadcast with it) is True, as a 1-d
+    tensor in row-major order; composed of indexing with a boolean mask."""
+    x = input
+    mask = backend_of(x.data).xp.asarray(data(mask))
+    if mask.dtype != bool:
+        raise TypeError(f"masked_select: mask must be a bool tensor, got dtype {mask.dtype}")
+    xp = array_module(mask)
+    try:
+        shape = xp.broadcast_shapes(tuple(x.shape), mask.shape)
+    except ValueError:
+        raise ValueError(f"masked_select: mask of shape {mask.shape} cannot be broadcast with "
+                         f"input of shape {tuple(x.shape)}") from None
+    if tuple(x.shape) != shape:
+        x = x.expand(shape)
+    return read_at(x, (xp.broadcast_to(mask, shape),))
 
 
 def _integer_array(x, index, op):

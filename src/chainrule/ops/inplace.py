@@ -1,4 +1,4 @@
-"""Filling a tensor in place: ``fill_`` and ``zero_``.
+"""Changing a tensor in place without computing: ``fill_``, ``zero_``, ``resize_``.
 
 The other in-place ops (``add_``, ``mul_``, ``clamp_``, ``+=``, ...) come from
 their out-of-place op's declaration (``@register(..., inplace=True)``), which
@@ -6,7 +6,8 @@ computes the op and writes the result into the tensor
 (``Tensor._modify_in_place``). Filling needs no computation, so it writes
 the value straight into the tensor's memory, with no new array; the version
 counter is bumped all the same, so a backward that needed the old values
-fails loudly instead of silently using the new ones.
+fails loudly instead of silently using the new ones. ``resize_`` gives the
+tensor a new shape (and a new array); it is not differentiable, as in PyTorch.
 
     >>> import chainrule as cr
     >>> x = cr.ones(3)
@@ -14,8 +15,12 @@ fails loudly instead of silently using the new ones.
     tensor([2.5, 2.5, 2.5], dtype=float32)
     >>> x.zero_()
     tensor([0., 0., 0.], dtype=float32)
+    >>> x.resize_(2, 2)
+    tensor([[0., 0.],
+            [0., 0.]], dtype=float32)
 """
 
+import math
 import numbers
 
 from chainrule.autograd.function import Function
@@ -61,3 +66,47 @@ def fill_(input, value):
 def zero_(input):
     """Every element set to 0, in place."""
     return fill_(input, 0)
+
+
+@register("Tensor")
+def resize_(input, *sizes, memory_format=None):
+    """The tensor given shape ``sizes``, in place, keeping its first elements (row-major);
+    new elements are zeros (PyTorch leaves them uninitialized).
+
+    Not differentiable, as in PyTorch: a tensor that requires grad cannot be resized.
+    """
+    shape = _sizes(sizes)
+    if input.requires_grad:
+        raise RuntimeError(
+            f"resize_: cannot resize a tensor that requires grad (shape {tuple(input.shape)}); "
+            "resize a detached copy, or use reshape / new_zeros for a differentiable result"
+        )
+    if shape == tuple(input.shape):
+        return input
+    xp = array_module(input.data)
+    kept = input.data.reshape(-1)[:math.prod(shape)]
+    resized = xp.zeros(shape, dtype=input.dtype)
+    resized.reshape(-1)[:kept.size] = kept
+    # NOTE: the one op that swaps in an array of another shape; the version counter
+    # still tells graphs that saved the old values that they are out of date
+    input.data = resized
+    input._version[0] += 1
+    return input
+
+
+@register("Tensor")
+def resize_as_(input, the_template, memory_format=None):
+    """``resize_`` to the shape of the tensor ``the_template``."""
+    if not isinstance(the_template, Tensor):
+        raise TypeError(f"resize_as_: expected a Tensor to take the shape of, got "
+                        f"{type(the_template).__name__}")
+    return resize_(input, tuple(the_template.shape))
+
+
+def _sizes(sizes):
+    if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
+        sizes = tuple(sizes[0])
+    for n in sizes:
+        if not isinstance(n, numbers.Integral) or isinstance(n, bool) or n < 0:
+            raise TypeError(f"resize_: sizes must be non-negative ints, got {sizes}")
+    return tuple(int(n) for n in sizes)

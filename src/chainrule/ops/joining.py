@@ -22,7 +22,7 @@ from chainrule.device import array_module
 from chainrule.registry import register
 from chainrule.tensor import Tensor, _check_dim
 
-__all__ = []  # the ops are registered
+__all__ = ["promoted_dtype"]  # helpers for other ops; the ops themselves are registered
 
 
 class Cat(Function):
@@ -110,28 +110,44 @@ def _zeros_like_piece(grads, shape):
 def cat(tensors, dim=0):
     """The tensors joined along ``dim``; all other dimensions must match (no broadcasting).
 
-    The dtype is numpy's promotion of the inputs' dtypes.
+    The dtype is PyTorch's promotion of the inputs' dtypes (``promoted_dtype``).
+    As in PyTorch, 1-d empty tensors (shape ``(0,)``) may appear among tensors of
+    any rank: they add nothing and are left out.
     """
     tensors = _tensor_list(tensors, "cat")
-    first = tensors[0]
+    dtype = promoted_dtype(t.dtype for t in tensors)
+    kept = [(position, t) for position, t in enumerate(tensors) if t.shape != (0,)]
+    if not kept:
+        kept = [(0, tensors[0])]
+    start, first = kept[0]
     if first.ndim == 0:
         raise ValueError("cat: zero-dimensional tensors cannot be concatenated; use stack, "
                          "or unsqueeze them first")
-    for position, t in enumerate(tensors[1:], start=1):
+    for position, t in kept[1:]:
         if t.ndim != first.ndim:
             raise ValueError(
-                f"cat: tensors 0 and {position} have {first.ndim} and {t.ndim} dimensions "
+                f"cat: tensors {start} and {position} have {first.ndim} and {t.ndim} dimensions "
                 f"(shapes {tuple(first.shape)} and {tuple(t.shape)}); all must have the same "
-                "number of dimensions"
+                "number of dimensions (only 1-d empty tensors may be mixed in)"
             )
     d = _check_dim(dim, first.ndim, "cat")
-    for position, t in enumerate(tensors[1:], start=1):
+    for position, t in kept[1:]:
         if t.shape[:d] + t.shape[d + 1:] != first.shape[:d] + first.shape[d + 1:]:
             raise ValueError(
-                f"cat: tensors 0 and {position} have shapes {tuple(first.shape)} and "
+                f"cat: tensors {start} and {position} have shapes {tuple(first.shape)} and "
                 f"{tuple(t.shape)}; all dimensions but dim={dim} must match"
             )
-    return Cat.apply(*tensors, dim=d)
+    joined = [t for _, t in kept]
+    joined = [t if t.dtype == dtype else t.to(dtype) for t in joined]
+    return Cat.apply(*joined, dim=d)
+
+
+def promoted_dtype(dtypes):
+    """PyTorch's promotion of tensors' dtypes: among floats the widest float (an integer
+    tensor does not widen float32, unlike numpy's rule), else numpy's integer promotion."""
+    dtypes = [np.dtype(dt) for dt in dtypes]
+    floats = [dt for dt in dtypes if dt.kind == "f"]
+    return np.result_type(*(floats or dtypes))
 
 
 @register("torch")

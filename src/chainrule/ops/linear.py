@@ -54,3 +54,25 @@ def linear(input, weight, bias=None):
         raise ValueError("linear: input must have at least one dimension (the features)")
     return Linear.apply(input, weight, bias)
 
+
+
+@register("nn.functional", "torch")
+def bilinear(input1, input2, weight, bias=None):
+    """y_k = x1^T W_k x2 + b_k: input1 (*, in1), input2 (*, in2), weight (out, in1, in2).
+
+    Composed of a matrix product and a sum, so every gradient comes from those.
+    """
+    if weight.ndim != 3:
+        raise RuntimeError(f"bilinear: weight must be 3-d (out_features, in1_features, "
+                           f"in2_features), got shape {tuple(weight.shape)}")
+    if input1.shape[-1:] != weight.shape[1:2] or input2.shape[-1:] != weight.shape[2:3]:
+        raise RuntimeError(
+            f"bilinear: input1 (*, {weight.shape[1]}) and input2 (*, {weight.shape[2]}) must "
+            f"match the weight of shape {tuple(weight.shape)}, got {tuple(input1.shape)} and "
+            f"{tuple(input2.shape)}")
+    if input1.shape[:-1] != input2.shape[:-1]:
+        raise RuntimeError(f"bilinear: input1 and input2 must have the same batch dims, got "
+                           f"{tuple(input1.shape)} and {tuple(input2.shape)}")
+    left = (input1.unsqueeze(-2).unsqueeze(-2) @ weight).squeeze(-2)  # (*, out, in2)
+    out = (left * input2.unsqueeze(-2)).sum(-1)
+    return out + bias if bias is not None else out

@@ -23,7 +23,7 @@ import numpy as np
 
 from chainrule.autograd.function import Function
 from chainrule.device import array_module, backend_of
-from chainrule.ops.activation import softmax
+from chainrule.ops.activation import log_softmax, softmax
 from chainrule.ops.elementwise import abs, clamp, exp, log, relu, where
 from chainrule.registry import register
 from chainrule.tensor import Tensor
@@ -166,6 +166,8 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     reduction = _reduction(size_average, reduce, reduction, "cross_entropy")
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
+    if isinstance(target, Tensor) and target.requires_grad and target.dtype.kind == "f":
+        return _soft_cross_entropy(input, target, weight, reduction, label_smoothing)
     logits, target, out_shape = _rows("cross_entropy", input, target)
     n, classes = logits.shape
     dtype = logits.dtype
@@ -198,6 +200,30 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         targets = ClassTargets(index, alpha, beta, v, classes)
     loss = CrossEntropy.apply(logits, targets, reduction)
     return loss.reshape(out_shape) if reduction == "none" else loss
+
+
+def _soft_cross_entropy(input, target, weight, reduction, label_smoothing):
+    """-sum_c w_c q_c log_softmax(z)_c, q = target (1 - ls) + ls / C, composed of primitives.
+
+    The path for probability targets that require grad: the loss is then
+    differentiated in the target too (-w log_softmax(z) (1 - ls)), as in PyTorch.
+    """
+    if not isinstance(input, Tensor) or tuple(target.shape) != tuple(input.shape):
+        raise ValueError(f"cross_entropy: probability targets must have the logits' shape "
+                         f"{tuple(getattr(input, 'shape', ()))}, got {tuple(target.shape)}")
+    class_dim = 1 if input.ndim > 1 else 0
+    classes = input.shape[class_dim]
+    q = target * (1 - label_smoothing) + label_smoothing / classes if label_smoothing else target
+    terms = log_softmax(input, class_dim) * q
+    if weight is not None:
+        v = _class_weights(weight, classes, input.dtype, "cross_entropy")
+        terms = terms * Tensor._make(v.reshape((classes,) + (1,) * (input.ndim - 2)), False,
+                                     None)
+    losses = -terms.sum(class_dim)
+    if reduction == "mean":
+        rows = input.numel() // classes if classes else 0
+        return losses.sum() / rows if rows else losses.sum() * math.nan
+    return losses.sum() if reduction == "sum" else losses
 
 
 @register("nn.functional")

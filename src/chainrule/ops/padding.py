@@ -51,21 +51,14 @@ def pad(input, pad, mode="constant", value=None):
     """``input`` padded as ``torch.nn.functional.pad``: ``pad`` holds (before, after) pairs
     starting from the LAST dimension: ``(left, right, top, bottom, ...)``.
 
-    ``mode="constant"`` fills with ``value`` (0 by default) and allows negative
-    amounts, which crop. ``"reflect"``, ``"replicate"`` and ``"circular"`` take
-    their values from ``input`` (composed of indexing), and need non-negative
-    amounts.
+    ``mode="constant"`` fills with ``value`` (0 by default). ``"reflect"``,
+    ``"replicate"`` and ``"circular"`` take their values from ``input``
+    (composed of indexing). Negative amounts crop, in every mode.
     """
     x = input
     amounts = _pad_amounts(x, pad)
     if mode == "constant":
-        for n, (before, after) in zip(x.shape, amounts):
-            if n + before + after < 0 or min(before, after) < -n:
-                raise ValueError(f"pad: pad {tuple(pad)} crops more than a tensor of shape "
-                                 f"{tuple(x.shape)} holds")
-        if not any(before or after for before, after in amounts):
-            return x
-        return Pad.apply(x, amounts, 0 if value is None else value)
+        return constant_pad_nd(x, pad, 0 if value is None else value)
     if mode not in _POSITIONS:
         raise ValueError(f"pad: mode must be 'constant', 'reflect', 'replicate' or "
                          f"'circular', got {mode!r}")
@@ -73,33 +66,56 @@ def pad(input, pad, mode="constant", value=None):
     out = x
     for d, (n, (before, after)) in enumerate(zip(x.shape, amounts)):
         if before or after:
-            positions = _POSITIONS[mode](xp, xp.arange(-before, n + after), n, before, after,
-                                         mode)
+            positions = _POSITIONS[mode](xp, n, before, after, mode)
             out = read_at(out, (slice(None),) * d + (positions,))
     return out
 
 
-def _reflect(xp, positions, n, before, after, mode):
-    if before < 0 or after < 0 or max(before, after) >= n:
-        raise ValueError(f"pad: {mode} padding needs 0 <= amount < size of the dimension "
-                         f"({n}), got {before} and {after}")
+@register("torch")
+def constant_pad_nd(input, pad, value=0):
+    """``input`` padded with ``value`` as ``torch.constant_pad_nd``: ``pad`` holds (before,
+    after) pairs from the last dimension; negative amounts crop."""
+    x = input
+    amounts = _pad_amounts(x, pad)
+    for n, (before, after) in zip(x.shape, amounts):
+        if n + before + after < 0 or min(before, after) < -n:
+            raise ValueError(f"pad: pad {tuple(pad)} crops more than a tensor of shape "
+                             f"{tuple(x.shape)} holds")
+    if not any(before or after for before, after in amounts):
+        return x
+    return Pad.apply(x, amounts, value)
+
+
+def _reflect(xp, n, before, after, mode):
+    if max(before, after) >= n or n + before + after < 0:
+        raise ValueError(f"pad: {mode} padding needs 0 <= amount < size of the dimension ({n}), "
+                         f"got {before} and {after} (a negative amount crops, at most all)")
+    positions = xp.arange(-before, n + after)
     period = 2 * (n - 1)
     folded = xp.mod(positions, period) if period else xp.zeros_like(positions)
     return xp.where(folded < n, folded, period - folded)
 
 
-def _replicate(xp, positions, n, before, after, mode):
-    if before < 0 or after < 0 or n == 0:
-        raise ValueError(f"pad: {mode} padding needs a non-empty dimension and non-negative "
-                         f"amounts, got size {n} and amounts {before} and {after}")
-    return xp.clip(positions, 0, n - 1)
+def _replicate(xp, n, before, after, mode):
+    if n == 0 or n + before + after < 0:
+        raise ValueError(f"pad: {mode} padding needs a non-empty dimension and no more cropped "
+                         f"than it holds, got size {n} and amounts {before} and {after}")
+    return xp.clip(xp.arange(-before, n + after), 0, n - 1)
 
 
-def _circular(xp, positions, n, before, after, mode):
-    if before < 0 or after < 0 or max(before, after) > n:
+def _circular(xp, n, before, after, mode):
+    """Negative amounts crop first; the positive ones then wrap around what is left."""
+    start = max(-before, 0)
+    kept = n - start - max(-after, 0)
+    grow_before, grow_after = max(before, 0), max(after, 0)
+    if kept < 0 or max(grow_before, grow_after) > kept or (kept == 0 and before + after > 0):
+        size = f"{n}" if kept == n else f"{n}, {kept} after cropping"
         raise ValueError(f"pad: {mode} padding needs 0 <= amount <= size of the dimension "
-                         f"({n}), got {before} and {after}")
-    return xp.mod(positions, n)
+                         f"({size}), got {before} and {after}, so that it wraps around at most "
+                         f"once (a negative amount crops)")
+    if kept == 0:
+        return xp.arange(0)
+    return start + xp.mod(xp.arange(-grow_before, kept + grow_after), kept)
 
 
 _POSITIONS = {"reflect": _reflect, "replicate": _replicate, "circular": _circular}

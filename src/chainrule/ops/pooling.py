@@ -1,4 +1,4 @@
-"""The 2-d pools, on NCHW images: ``max_pool2d`` and ``avg_pool2d``.
+"""The pools in 1, 2 and 3 dimensions: ``max_pool1d/2d/3d`` and ``avg_pool1d/2d/3d``.
 
 Both rest on the window primitives of ``chainrule.ops.convolution``:
 ``avg_pool2d`` is composed (a sum over each unfolded window divided by its
@@ -20,50 +20,91 @@ import numpy as np
 
 from chainrule.autograd.function import Function
 from chainrule.device import array_module
-from chainrule.ops._windows import batched, pair, symmetric, window, windows
+from chainrule.ops._windows import batched, ntuple, symmetric, window, windows
 from chainrule.ops.convolution import Fold, Unfold
 from chainrule.registry import register
 
 
-class MaxPool2d(Function):
+class MaxPool(Function):
     """The largest element of each window;  d/dx = 1 at each window's maximum, else 0.
 
     As PyTorch, a window with tied maxima sends its gradient to the first one
     (in row-major order within the window). Overlapping windows add up, which
     the backward gets by folding the gradient placed on each maximum. With
     ``return_indices`` a second output (int64, no gradient) holds each
-    maximum's flat position in its input plane, ``row * W + column``.
+    maximum's flat position in its input plane (``row * W + column`` in 2-d).
     """
 
     @staticmethod
     def forward(ctx, x, window, *, return_indices=False):
         cols = windows(x.data, window, _lowest(x.dtype))
-        n, c, kh, kw, oh, ow = cols.shape
-        flat = cols.reshape(n, c, kh * kw, oh, ow)
+        d = len(window.kernel)
+        n, c = cols.shape[:2]
+        out_size = cols.shape[2 + d:]
+        flat = cols.reshape((n, c, int(np.prod(window.kernel))) + out_size)
         xp = array_module(flat)
         ctx.first_max = flat.argmax(axis=2)[:, :, None]  # argmax picks the first of ties
         ctx.window, ctx.image_size, ctx.windows_shape = window, x.shape[2:], cols.shape
         out = xp.take_along_axis(flat, ctx.first_max, axis=2)[:, :, 0]
         if not return_indices:
             return out
-        return out, _plane_positions(ctx.first_max[:, :, 0], window, x.shape[3], xp)
+        return out, _plane_positions(ctx.first_max[:, :, 0], window, x.shape[2:], xp)
 
     @staticmethod
     def backward(ctx, grad, grad_indices=None):
         if grad is None:  # only the indices were used
             return None, None
         xp = array_module(ctx.first_max)
-        n, c, kh, kw, oh, ow = ctx.windows_shape
-        offsets = xp.arange(kh * kw).reshape(1, 1, -1, 1, 1)
+        d = len(ctx.window.kernel)
+        n, c = ctx.windows_shape[:2]
+        kernel, out_size = ctx.windows_shape[2:2 + d], ctx.windows_shape[2 + d:]
+        offsets = xp.arange(int(np.prod(kernel))).reshape((1, 1, -1) + (1,) * d)
         on_max = (offsets == ctx.first_max).reshape(ctx.windows_shape).astype(grad.dtype)
-        spread = grad.reshape(n, c, 1, 1, oh, ow) * on_max
-        (dh, dw), padding, stride = ctx.window.dilation, ctx.window.padding, ctx.window.stride
-        if (stride == (kh, kw) and (dh, dw) == (1, 1) and padding == ((0, 0), (0, 0))
-                and ctx.image_size == (oh * kh, ow * kw)):
+        spread = grad.reshape((n, c) + (1,) * d + tuple(out_size)) * on_max
+        dilation, padding, stride = ctx.window.dilation, ctx.window.padding, ctx.window.stride
+        if (stride == tuple(kernel) and set(dilation) == {1} and set(symmetric(padding)) <= {0}
+                and all(after == 0 for _, after in padding)
+                and tuple(ctx.image_size) == tuple(o * k for o, k in zip(out_size, kernel))):
             # the windows tile the image exactly: folding is only a rearrangement
-            image = spread.permute(0, 1, 4, 2, 5, 3).reshape(n, c, oh * kh, ow * kw)
-            return image, None
+            order = (0, 1) + tuple(i for axis in range(d) for i in (2 + d + axis, 2 + axis))
+            return spread.permute(*order).reshape((n, c) + tuple(ctx.image_size)), None
         return Fold.apply(spread, ctx.image_size, ctx.window), None
+
+
+class MaxPool1d(MaxPool):
+    """max_pool1d: the largest element of each window;  d/dx = 1 at each window's maximum."""
+
+
+class MaxPool2d(MaxPool):
+    """max_pool2d: the largest element of each window;  d/dx = 1 at each window's maximum."""
+
+
+class MaxPool3d(MaxPool):
+    """max_pool3d: the largest element of each window;  d/dx = 1 at each window's maximum."""
+
+
+_MAX_POOLS = {1: MaxPool1d, 2: MaxPool2d, 3: MaxPool3d}
+
+
+def max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, d, op):
+    """The d-dimensional max pool behind max_pool1d/2d/3d."""
+    x, was_batched = batched(input, op, d)
+    where = _pool_window(op, x.shape[2:], kernel_size, stride, padding, dilation, ceil_mode)
+    if not return_indices:
+        out = _MAX_POOLS[d].apply(x, where)
+        return out if was_batched else out.reshape(out.shape[1:])
+    out, indices = _MAX_POOLS[d].apply(x, where, return_indices=True)
+    if not was_batched:
+        out, indices = out.reshape(out.shape[1:]), indices.reshape(indices.shape[1:])
+    return out, indices
+
+
+@register("nn.functional")
+def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
+    """The maximum of each window, as ``torch.nn.functional.max_pool1d`` (input (N, C, L))."""
+    return max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, 1,
+                    "max_pool1d")
 
 
 @register("nn.functional")
@@ -76,16 +117,16 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     plane (int64, PyTorch's convention, as ``max_unpool2d`` takes it); both
     come from one node.
     """
-    x, was_batched = batched(input, "max_pool2d")
-    where = _pool_window("max_pool2d", x.shape[2:], kernel_size, stride, padding, dilation,
-                         ceil_mode)
-    if not return_indices:
-        out = MaxPool2d.apply(x, where)
-        return out if was_batched else out.reshape(out.shape[1:])
-    out, indices = MaxPool2d.apply(x, where, return_indices=True)
-    if not was_batched:
-        out, indices = out.reshape(out.shape[1:]), indices.reshape(indices.shape[1:])
-    return out, indices
+    return max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, 2,
+                    "max_pool2d")
+
+
+@register("nn.functional")
+def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
+    """The maximum of each window, as ``torch.nn.functional.max_pool3d`` (input (N, C, D, H, W))."""
+    return max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, 3,
+                    "max_pool3d")
 
 
 @register("torch", name="max_pool2d")
@@ -93,6 +134,42 @@ def max_pool2d_without_indices(input, kernel_size, stride=(), padding=0, dilatio
                                ceil_mode=False):
     """``torch.max_pool2d``: ``nn.functional.max_pool2d`` with torch's parameters (no indices)."""
     return max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode)
+
+
+def avg_pool(input, kernel_size, stride, padding, ceil_mode, count_include_pad,
+             divisor_override, d, op):
+    """The d-dimensional average pool behind avg_pool1d/2d/3d.
+
+    Composed: a sum over each unfolded window, divided by the window's size;
+    that size counts zero padding if ``count_include_pad``, never the part
+    of a ``ceil_mode`` window beyond the padding; ``divisor_override`` replaces it.
+    """
+    x, was_batched = batched(input, op, d)
+    where = _pool_window(op, x.shape[2:], kernel_size, stride, padding, 1, ceil_mode)
+    sums = Unfold.apply(x, where).sum(dim=tuple(range(2, 2 + d)))
+    if divisor_override is not None:
+        if not divisor_override:
+            raise ValueError(f"{op}: divisor_override must be non-zero, got 0")
+        divisor = divisor_override
+    else:
+        xp = array_module(x.data)
+        divisor = xp.ones((), dtype=x.dtype)
+        for axis, (size, count, k, s, p) in enumerate(zip(
+                x.shape[2:], sums.shape[2:], where.kernel, where.stride,
+                symmetric(where.padding))):
+            sizes = _window_sizes(xp, size, count, k, s, p, count_include_pad)
+            divisor = divisor * sizes.reshape((-1,) + (1,) * (d - 1 - axis))
+        divisor = divisor.astype(x.dtype)
+    out = sums / divisor
+    return out if was_batched else out.reshape(out.shape[1:])
+
+
+@register("nn.functional")
+def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
+               count_include_pad=True):
+    """The mean of each window, as ``torch.nn.functional.avg_pool1d`` (input (N, C, L))."""
+    return avg_pool(input, kernel_size, stride, padding, ceil_mode, count_include_pad, None, 1,
+                    "avg_pool1d")
 
 
 @register("nn.functional")
@@ -104,45 +181,46 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
     that size counts zero padding if ``count_include_pad``, never the part
     of a ``ceil_mode`` window beyond the padding; ``divisor_override`` replaces it.
     """
-    x, was_batched = batched(input, "avg_pool2d")
-    where = _pool_window("avg_pool2d", x.shape[2:], kernel_size, stride, padding, 1, ceil_mode)
-    sums = Unfold.apply(x, where).sum(dim=(2, 3))
-    if divisor_override is not None:
-        if not divisor_override:
-            raise ValueError("avg_pool2d: divisor_override must be non-zero, got 0")
-        divisor = divisor_override
-    else:
-        xp = array_module(x.data)
-        (height, width), (ph, pw) = x.shape[2:], symmetric(where.padding)
-        divisor = xp.outer(
-            _window_sizes(xp, height, sums.shape[2], where.kernel[0], where.stride[0], ph,
-                          count_include_pad),
-            _window_sizes(xp, width, sums.shape[3], where.kernel[1], where.stride[1], pw,
-                          count_include_pad),
-        ).astype(x.dtype)
-    out = sums / divisor
-    return out if was_batched else out.reshape(out.shape[1:])
+    return avg_pool(input, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                    divisor_override, 2, "avg_pool2d")
+
+
+@register("nn.functional")
+def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
+               count_include_pad=True, divisor_override=None):
+    """The mean of each window, as ``torch.nn.functional.avg_pool3d`` (input (N, C, D, H, W))."""
+    return avg_pool(input, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                    divisor_override, 3, "avg_pool3d")
 
 
 # ----------------------------------------------------------------------- helpers
 
 
-def _plane_positions(offsets, window, width, xp):
-    """Flat positions ``row * width + column`` in the unpadded plane of each window's offset."""
-    (kh, kw), (dh, dw), ((top, _), (left, _)), (sh, sw) = window
-    oh, ow = offsets.shape[-2:]
-    rows = (xp.arange(oh) * sh - top).reshape(oh, 1) + (offsets // kw) * dh
-    columns = (xp.arange(ow) * sw - left).reshape(1, ow) + (offsets % kw) * dw
-    return (rows * width + columns).astype(np.int64)
+def _plane_positions(offsets, window, image_size, xp):
+    """Flat positions (row-major) in the unpadded plane of each window's maximum, given the
+    maximum's flat offset within its window."""
+    d = len(image_size)
+    out_size = offsets.shape[-d:]
+    flat = 0
+    rest = offsets
+    kernel_strides = np.cumprod((1,) + tuple(window.kernel[:0:-1]))[::-1]  # row-major offsets
+    for axis in range(d):
+        step = int(kernel_strides[axis])
+        within, rest = rest // step, rest % step
+        starts = xp.arange(out_size[axis]) * window.stride[axis] - window.padding[axis][0]
+        starts = starts.reshape((-1,) + (1,) * (d - 1 - axis))
+        flat = flat * image_size[axis] + starts + within * window.dilation[axis]
+    return flat.astype(np.int64)
 
 
 def _pool_window(op, image_size, kernel_size, stride, padding, dilation, ceil_mode):
     """The Window of a pool; ceil_mode pads the bottom and right so the last window fits."""
-    kernel = pair(kernel_size, op, "kernel_size", minimum=1)
+    d = len(image_size)
+    kernel = ntuple(kernel_size, d, op, "kernel_size", minimum=1)
     no_stride = stride is None or (isinstance(stride, (list, tuple)) and not stride)
-    stride = kernel if no_stride else pair(stride, op, "stride", minimum=1)
-    padding = pair(padding, op, "padding", minimum=0)
-    dilation = pair(dilation, op, "dilation", minimum=1)
+    stride = kernel if no_stride else ntuple(stride, d, op, "stride", minimum=1)
+    padding = ntuple(padding, d, op, "padding", minimum=0)
+    dilation = ntuple(dilation, d, op, "dilation", minimum=1)
     sides = []
     for size, k, s, p, d in zip(image_size, kernel, stride, padding, dilation):
         span = d * (k - 1) + 1

@@ -1,0 +1,152 @@
+"""``batch_norm`` and ``instance_norm``: normalise each channel (dim 1) by its statistics.
+
+    y = (x - mean) / sqrt(var + eps) * weight + bias
+
+``batch_norm`` takes the statistics over the batch and every position
+(all dims but 1), ``instance_norm`` over the positions of each sample
+alone. With ``training`` (``use_input_stats``) the input's own biased
+statistics are used, and the running estimates, when given, move in place
+towards the input's mean and unbiased variance by ``momentum``, as in
+PyTorch; otherwise the running estimates are used. Composed of primitives
+(mean, subtraction, power), so gradients of every order come from theirs.
+
+    >>> import chainrule as cr
+    >>> from chainrule.nn import functional as F
+    >>> F.batch_norm(cr.tensor([[1.0], [3.0]]), None, None, training=True)
+    tensor([[-0.999995],
+            [ 0.999995]], dtype=float32)
+"""
+
+import math
+
+from chainrule.autograd.grad_mode import no_grad
+from chainrule.registry import register
+from chainrule.tensor import Tensor
+
+__all__ = []  # the ops are registered
+
+
+def _check_input(input, op):
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{op}: input must be a Tensor, got {type(input).__name__}")
+    if input.dtype.kind != "f":
+        raise TypeError(f"{op}: expected a floating point input, got {input.dtype}; convert it "
+                        "with .float()")
+
+
+def _channel_shape(input):
+    """The shape that lines a per-channel vector up with dim 1 of ``input``."""
+    if input.ndim < 2:
+        return (-1,)
+    return (1, -1) + (1,) * (input.ndim - 2)
+
+
+def _per_channel(t, input, name, op):
+    if t is None:
+        return None
+    channels = input.shape[1] if input.ndim > 1 else input.shape[0]
+    if tuple(t.shape) != (channels,):
+        raise RuntimeError(f"{op}: {name} must have one value per channel, shape ({channels},), "
+                           f"got {tuple(t.shape)} for input of shape {tuple(input.shape)}")
+    return t.reshape(_channel_shape(input))
+
+
+def _normalized(input, mean, variance, eps, weight, bias):
+    out = (input - mean) * (variance + eps) ** -0.5
+    if weight is not None:
+        out = out * weight
+    if bias is not None:
+        out = out + bias
+    return out
+
+
+def _write(buffer, values):
+    """``buffer[...] = values``, an in-place write outside the graph: the version moves on."""
+    buffer.data[...] = values.astype(buffer.dtype, copy=False)
+    buffer._version[0] += 1
+
+
+def _unbiased(variance, count):
+    """The biased variance of ``count`` values made unbiased (times count / (count - 1))."""
+    return variance * (count / (count - 1)) if count > 1 else variance
+
+
+def _update_running(running_mean, running_var, mean, unbiased_variance, momentum):
+    """running <- (1 - momentum) running + momentum batch, for each estimate given."""
+    with no_grad():
+        if running_mean is not None:
+            _write(running_mean, (1 - momentum) * running_mean.data + momentum * mean)
+        if running_var is not None:
+            _write(running_var, (1 - momentum) * running_var.data
+                   + momentum * unbiased_variance)
+
+
+@register("nn.functional")
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
+               momentum=0.1, eps=1e-05):
+    """(x - mean) / sqrt(var + eps) * weight + bias per channel (dim 1).
+
+    In training (or without running estimates) the mean and biased variance
+    of the input over every dim but 1; ``running_mean`` and ``running_var``
+    are then updated in place. Otherwise the running estimates are used.
+    """
+    _check_input(input, "batch_norm")
+    dims = (0,) + tuple(range(2, input.ndim))
+    count = input.numel() // (input.shape[1] if input.ndim > 1 else 1) if input.ndim else 1
+    if training and count == 1:
+        raise ValueError(f"batch_norm: expected more than 1 value per channel when training, "
+                         f"got input of shape {tuple(input.shape)}")
+    weight = _per_channel(weight, input, "weight", "batch_norm")
+    bias = _per_channel(bias, input, "bias", "batch_norm")
+    if training or running_mean is None or running_var is None:
+        mean = input.mean(dims, keepdim=True)
+        centred = input - mean
+        variance = (centred * centred).mean(dims, keepdim=True)
+        if training:
+            _update_running(running_mean, running_var, mean.data.reshape(-1),
+                            _unbiased(variance.data.reshape(-1), count), momentum)
+    else:
+        mean = _per_channel(running_mean, input, "running_mean", "batch_norm")
+        variance = _per_channel(running_var, input, "running_var", "batch_norm")
+    return _normalized(input, mean, variance, eps, weight, bias)
+
+
+@register("nn.functional")
+def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None,
+                  use_input_stats=True, momentum=0.1, eps=1e-05):
+    """(x - mean) / sqrt(var + eps) * weight + bias, statistics per sample and channel.
+
+    With ``use_input_stats`` the statistics are each (sample, channel)'s over
+    its positions (dims 2...), and the running estimates, when given, move
+    towards their average over the batch; otherwise the running estimates
+    are used.
+    """
+    _check_input(input, "instance_norm")
+    if input.ndim < 3:
+        raise ValueError(f"instance_norm: expected an input of at least 3 dims (N, C, L...), "
+                         f"got shape {tuple(input.shape)}")
+    dims = tuple(range(2, input.ndim))
+    count = math.prod(input.shape[2:])
+    if use_input_stats and count == 1:
+        raise ValueError(f"instance_norm: expected more than 1 spatial element when training, "
+                         f"got input of shape {tuple(input.shape)}")
+    weight = _per_channel(weight, input, "weight", "instance_norm")
+    bias = _per_channel(bias, input, "bias", "instance_norm")
+    if use_input_stats:
+        mean = input.mean(dims, keepdim=True)
+        centred = input - mean
+        variance = (centred * centred).mean(dims, keepdim=True)
+        if running_mean is not None or running_var is not None:
+            # PyTorch updates one running estimate per instance, then averages over the batch
+            channels = input.shape[1]
+            _update_running(running_mean, running_var,
+                            mean.data.reshape(-1, channels).mean(axis=0),
+                            _unbiased(variance.data, count).reshape(-1, channels).mean(axis=0),
+                            momentum)
+    else:
+        if running_mean is None or running_var is None:
+            raise ValueError("instance_norm: use_input_stats=False needs running_mean and "
+                             "running_var")
+        mean = _per_channel(running_mean, input, "running_mean", "instance_norm")
+        variance = _per_channel(running_var, input, "running_var", "instance_norm")
+    return _normalized(input, mean, variance, eps, weight, bias)
