@@ -42,12 +42,12 @@ class PieceSlice(cr.autograd.Function):
     @staticmethod
     def forward(ctx, x, index):
         ctx.shape, ctx.index = x.shape, index
-        return x.data[index]
+        return x.array[index]
 
     @staticmethod
     def backward(ctx, grad):
         full = np.zeros(ctx.shape, dtype=grad.dtype)
-        full[ctx.index] = grad.data
+        full[ctx.index] = grad.array
         return full, None
 
 
@@ -69,13 +69,13 @@ def loss_of(pieces):
 def run_chainrule(array, k, dim):
     x = cr.tensor(array, requires_grad=True)
     loss_of(x.chunk(k, dim)).backward()
-    return x.grad.data
+    return x.grad.array
 
 
 def run_old(array, k, dim):
     x = cr.tensor(array, requires_grad=True)
     loss_of(old_chunk(x, k, dim)).backward()
-    return x.grad.data
+    return x.grad.array
 
 
 def run_torch(array, k, dim):

@@ -101,13 +101,13 @@ def overlap(world, repeats, bucket_mb):
         requests = []
         for bucket, array in zip(ddp.reducer.buckets, buckets):
             for index, offset, numel in bucket.members:
-                array[offset:offset + numel] = params[index].grad.data.ravel()
+                array[offset:offset + numel] = params[index].grad.array.ravel()
             requests.append(group.comm.Iallreduce(group.MPI.IN_PLACE, array, group.MPI.SUM))
         group.MPI.Request.Waitall(requests)
         for bucket, array in zip(ddp.reducer.buckets, buckets):  # the means back into .grad
             array /= world
             for index, offset, numel in bucket.members:
-                params[index].grad.data[...] = array[offset:offset + numel].reshape(
+                params[index].grad.array[...] = array[offset:offset + numel].reshape(
                     params[index].shape)
 
     def overlapped():

@@ -81,7 +81,7 @@ def worker(args):
         cr.manual_seed(0)
         ours = build(cr, kind)
         theirs = build(torch, kind)
-        theirs.load_state_dict({k: torch.from_numpy(np.array(v.data))
+        theirs.load_state_dict({k: torch.from_numpy(np.array(v.array))
                                 for k, v in ours.state_dict().items()})
         ours, theirs = DDP(ours), torch.nn.parallel.DistributedDataParallel(theirs)
         engines = {

@@ -51,7 +51,7 @@ def chainrule_chain(x0, n_ops):
         x = x * 1.0001 if kind == 0 else x + 0.001 if kind == 1 else x.tanh()
     loss = x.sum()
     loss.backward()
-    return loss.item(), leaf.grad.data
+    return loss.item(), leaf.grad.array
 
 
 def torch_chain(x0, n_ops):

@@ -105,12 +105,12 @@ class Chainrule:
         layers = []
         for i in range(0, len(weights), 2):
             linear = nn.Linear(*weights[i].shape)
-            linear.weight.data[...] = weights[i].T
-            linear.bias.data[...] = weights[i + 1]
+            linear.weight.array[...] = weights[i].T
+            linear.bias.array[...] = weights[i + 1]
             layers += [linear, nn.ReLU()]
         self.model = nn.Sequential(*layers[:-1])
         self.params = list(self.model.parameters())
-        self.velocity = [np.zeros_like(p.data) for p in self.params]
+        self.velocity = [np.zeros_like(p.array) for p in self.params]
 
     def step(self, X, y):
         loss = self.cross_entropy(self.model(self.cr.from_numpy(X)), y)
@@ -118,8 +118,8 @@ class Chainrule:
         loss.backward()
         for p, v in zip(self.params, self.velocity):
             v *= MOMENTUM
-            v += p.grad.data
-            p.data -= LEARNING_RATE * v
+            v += p.grad.array
+            p.array -= LEARNING_RATE * v
         return loss.item()
 
 
@@ -203,7 +203,7 @@ class MyGrad:
         for p, v in zip(params, self.velocity):
             v *= MOMENTUM
             v += p.grad
-            p.data -= LEARNING_RATE * v
+            p.array -= LEARNING_RATE * v
         return float(loss.item())
 
 

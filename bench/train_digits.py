@@ -51,7 +51,7 @@ def torch_model(model):
         else:
             layers.append(getattr(torch.nn, kind)())
     twin = torch.nn.Sequential(*layers)
-    state = {name: torch.from_numpy(np.array(value.data)) for name, value in model.state_dict().items()}
+    state = {name: torch.from_numpy(np.array(value.array)) for name, value in model.state_dict().items()}
     twin.load_state_dict(state)
     return twin
 
@@ -62,8 +62,8 @@ def run_torch(config, model, train_set, test_set):
     torch.manual_seed(config.seed)
     twin = torch_model(model)
     optimizer = torch.optim.Adam(twin.parameters(), lr=config.lr)
-    X_test = torch.from_numpy(test_set.tensors[0].data)
-    y_test = torch.from_numpy(test_set.tensors[1].data)
+    X_test = torch.from_numpy(test_set.tensors[0].array)
+    y_test = torch.from_numpy(test_set.tensors[1].array)
     accuracy = None
     start = time.perf_counter()
     for epoch in range(config.epochs):
@@ -71,8 +71,8 @@ def run_torch(config, model, train_set, test_set):
         twin.train()
         for features, labels in DataLoader(train_set, batch_size=config.batch_size, shuffle=True,
                                            generator=generator):
-            loss = torch.nn.functional.cross_entropy(twin(torch.from_numpy(features.data)),
-                                                     torch.from_numpy(labels.data))
+            loss = torch.nn.functional.cross_entropy(twin(torch.from_numpy(features.array)),
+                                                     torch.from_numpy(labels.array))
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
@@ -95,7 +95,7 @@ def run(name, repeats):
         ours_times.append(time.perf_counter() - start)
         creation.manual_seed(config.seed)  # the initial weights train() started from
         initial = app.build_model(config.model, train_set.tensors[0].shape[1],
-                                  int(train_set.tensors[1].data.max()) + 1, config.hidden)
+                                  int(train_set.tensors[1].array.max()) + 1, config.hidden)
         seconds, accuracy = run_torch(config, initial, train_set, test_set)
         theirs_times.append(seconds)
     return {

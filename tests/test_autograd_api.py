@@ -27,7 +27,7 @@ ONCE = {cr: cr_once_differentiable, torch: torch.autograd.function.once_differen
 def values(t):
     if t is None:
         return None
-    return np.asarray(t.detach().numpy() if isinstance(t, torch.Tensor) else t.data,
+    return np.asarray(t.detach().numpy() if isinstance(t, torch.Tensor) else t.array,
                       dtype=np.float64)
 
 
@@ -395,7 +395,7 @@ class TestCustomFunction:
             @staticmethod
             def forward(ctx, x):
                 ctx.save_for_backward(x)
-                return x.data ** 2
+                return x.array ** 2
 
             @staticmethod
             def backward(ctx, grad):

@@ -28,7 +28,7 @@ def structure(result):
         return tuple(structure(r) for r in result)
     if isinstance(result, torch.Tensor):
         return result.detach().numpy().astype(np.float64)
-    return np.asarray(result.data, dtype=np.float64)
+    return np.asarray(result.array, dtype=np.float64)
 
 
 def assert_same(ours, theirs):
@@ -140,7 +140,7 @@ def vector_like(lib, value):
     """v of the same nesting and shapes as ``value``: a tensor, or a tuple of them."""
     if isinstance(value, tuple):
         return tuple(vector_like(lib, v) for v in value)
-    numpy_value = value.detach().numpy() if isinstance(value, torch.Tensor) else value.data
+    numpy_value = value.detach().numpy() if isinstance(value, torch.Tensor) else value.array
     return lib.tensor(np.linspace(-1.0, 1.5, numpy_value.size).reshape(numpy_value.shape),
                       dtype=lib.float64)
 

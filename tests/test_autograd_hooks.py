@@ -17,7 +17,7 @@ BOTH = pytest.mark.parametrize("lib", [cr, torch], ids=["chainrule", "torch"])
 
 
 def values(t):
-    return np.asarray(t.detach().numpy() if isinstance(t, torch.Tensor) else t.data,
+    return np.asarray(t.detach().numpy() if isinstance(t, torch.Tensor) else t.array,
                       dtype=np.float64)
 
 
@@ -169,20 +169,20 @@ def test_custom_functions_hooks_and_functional_run_through_the_device_seam():
         @staticmethod
         @cr_once_differentiable
         def backward(ctx, g_exp, g_three):  # g_three: materialized zeros
-            seen.append(type(g_three.data))
+            seen.append(type(g_three.array))
             (result,) = ctx.saved_tensors
             return g_exp * result + g_three * 3
 
     layer = cr.nn.Linear(3, 3)
-    layer.register_full_backward_hook(lambda m, gi, go: seen.append(type(gi[0].data)))
+    layer.register_full_backward_hook(lambda m, gi, go: seen.append(type(gi[0].array)))
     rng = np.random.default_rng(0)
     with installed():
         for p in layer.parameters():
-            p.data = checked_tensor(p.data).data
+            p.array = checked_tensor(p.array).array
         x = checked_tensor(rng.standard_normal(3), requires_grad=True)
         TwoOutputs.apply(layer(x))[0].sum().backward()
         jac = functional.jacobian(lambda v: v.exp() * 2, checked_tensor(rng.standard_normal(3)))
         violations = list(checking_backend.violations)
     assert not violations, violations[0]
     assert seen == [CheckedArray, CheckedArray]
-    assert isinstance(x.grad.data, CheckedArray) and isinstance(jac.data, CheckedArray)
+    assert isinstance(x.grad.array, CheckedArray) and isinstance(jac.array, CheckedArray)

@@ -35,7 +35,7 @@ def assert_same_grads(ours, theirs, rtol=1e-13):
         if t.grad is None:
             assert p.grad is None
         else:
-            np.testing.assert_allclose(p.grad.data, t.grad.numpy(), rtol=rtol, atol=1e-15)
+            np.testing.assert_allclose(p.grad.array, t.grad.numpy(), rtol=rtol, atol=1e-15)
 
 
 @pytest.mark.parametrize("norm_type", [2.0, 1, math.inf, "inf", 3.0])
@@ -62,7 +62,7 @@ def test_clip_grad_norm_of_one_tensor_and_of_none():
     p = cr.tensor([3.0, 4.0], requires_grad=True)
     p.grad = cr.tensor(np.array([3.0, 4.0]))
     assert clip_grad_norm_(p, 1.0).item() == 5.0
-    np.testing.assert_allclose(p.grad.data, [0.6, 0.8], rtol=1e-6)
+    np.testing.assert_allclose(p.grad.array, [0.6, 0.8], rtol=1e-6)
     empty = clip_grad_norm_([cr.tensor([1.0], requires_grad=True)], 1.0)
     assert empty.item() == torch.nn.utils.clip_grad_norm_([], 1.0).item() == 0.0
 
@@ -71,13 +71,13 @@ def test_clip_grad_norm_of_a_read_only_grad():
     p = cr.tensor(np.zeros((2, 3)), requires_grad=True)
     p.grad = Tensor._make(np.broadcast_to(np.array([3.0, 4.0, 0.0]), (2, 3)), False, None)
     clip_grad_norm_([p], 1.0)
-    np.testing.assert_allclose(p.grad.data, np.array([[3.0, 4.0, 0.0]] * 2) / (50**0.5 + 1e-6))
+    np.testing.assert_allclose(p.grad.array, np.array([[3.0, 4.0, 0.0]] * 2) / (50**0.5 + 1e-6))
 
 
 def test_error_if_nonfinite():
     ours, theirs = pairs()
-    ours[1].grad.data[0, 0] = theirs[1].grad[0, 0] = math.nan
-    before = [None if p.grad is None else p.grad.data.copy() for p in ours]
+    ours[1].grad.array[0, 0] = theirs[1].grad[0, 0] = math.nan
+    before = [None if p.grad is None else p.grad.array.copy() for p in ours]
     with pytest.raises(RuntimeError) as their_error:
         torch.nn.utils.clip_grad_norm_(theirs, 1.0, error_if_nonfinite=True)
     with pytest.raises(RuntimeError) as error:
@@ -85,12 +85,12 @@ def test_error_if_nonfinite():
     assert str(error.value) == "clip_grad_norm_: " + str(their_error.value)
     for p, grad in zip(ours, before):
         if grad is not None:
-            np.testing.assert_array_equal(p.grad.data, grad)
+            np.testing.assert_array_equal(p.grad.array, grad)
 
 
 def test_a_nonfinite_norm_without_the_error_spreads_as_in_torch():
     ours, theirs = pairs()
-    ours[0].grad.data[1] = theirs[0].grad[1] = math.inf
+    ours[0].grad.array[1] = theirs[0].grad[1] = math.inf
     total = clip_grad_norm_(ours, 1.0, norm_type="inf")
     expected = torch.nn.utils.clip_grad_norm_(theirs, 1.0, norm_type="inf")
     assert total.item() == expected.item() == math.inf
@@ -102,7 +102,7 @@ def test_clip_grad_value_matches_torch():
     assert clip_grad_value_(ours, 0.7) is None
     torch.nn.utils.clip_grad_value_(theirs, 0.7)
     assert_same_grads(ours, theirs, rtol=0)
-    assert max(np.abs(p.grad.data).max() for p in ours if p.grad is not None) == 0.7
+    assert max(np.abs(p.grad.array).max() for p in ours if p.grad is not None) == 0.7
 
 
 @pytest.mark.parametrize("call, message", [

@@ -30,18 +30,18 @@ def test_synthetic_shapes_dtypes_and_balance(name):
     n = len(labels)
     assert features.shape == (n, 2) and features.dtype == np.float32
     assert labels.shape == (n,) and labels.dtype == np.int64
-    counts = np.bincount(labels.data)
+    counts = np.bincount(labels.array)
     assert counts.max() - counts.min() <= 1 and len(counts) >= 2
-    assert np.isfinite(features.data).all()
+    assert np.isfinite(features.array).all()
 
 
 @pytest.mark.parametrize("name", ["moons", "circles", "spirals"])
 def test_synthetic_determinism_by_seed(name):
     a, b, c = SYNTHETIC[name](0), SYNTHETIC[name](0), SYNTHETIC[name](1)
-    assert np.array_equal(a.tensors[0].data, b.tensors[0].data)
-    assert np.array_equal(a.tensors[1].data, b.tensors[1].data)
-    assert not np.array_equal(a.tensors[0].data, c.tensors[0].data)
-    assert not np.array_equal(a.tensors[1].data[:20], np.sort(a.tensors[1].data[:20]))  # shuffled
+    assert np.array_equal(a.tensors[0].array, b.tensors[0].array)
+    assert np.array_equal(a.tensors[1].array, b.tensors[1].array)
+    assert not np.array_equal(a.tensors[0].array, c.tensors[0].array)
+    assert not np.array_equal(a.tensors[1].array[:20], np.sort(a.tensors[1].array[:20]))  # shuffled
 
 
 def test_xor_truth_table():
@@ -51,13 +51,13 @@ def test_xor_truth_table():
 
 def test_moons_geometry():
     features, labels = datasets.moons(n_samples=200, noise=0.0).tensors
-    x, y = features.data[:, 0].astype(np.float64), features.data[:, 1].astype(np.float64)
-    outer, inner = labels.data == 0, labels.data == 1
+    x, y = features.array[:, 0].astype(np.float64), features.array[:, 1].astype(np.float64)
+    outer, inner = labels.array == 0, labels.array == 1
     assert np.allclose(np.hypot(x[outer], y[outer]), 1, atol=1e-6) and (y[outer] >= -1e-6).all()
     assert np.allclose(np.hypot(x[inner] - 1, y[inner] - 0.5), 1, atol=1e-6)
     assert (y[inner] <= 0.5 + 1e-6).all()
     noisy, _ = datasets.moons(n_samples=200, noise=0.1).tensors
-    spread = np.abs(noisy.data - features.data)  # same seed: same shuffle, plus the noise
+    spread = np.abs(noisy.array - features.array)  # same seed: same shuffle, plus the noise
     assert 0.05 < spread.std() < 0.15
 
 
@@ -66,28 +66,28 @@ def test_moons_agree_with_sklearn():
 
     ours, labels = datasets.moons(n_samples=50, noise=0.0).tensors
     theirs, their_labels = make_moons(n_samples=50, noise=0.0, shuffle=False)
-    order = np.lexsort(ours.data.round(5).T)
+    order = np.lexsort(ours.array.round(5).T)
     their_order = np.lexsort(theirs.round(5).T)
-    assert np.allclose(ours.data[order], theirs[their_order], atol=1e-6)
-    assert labels.data[order].tolist() == their_labels[their_order].tolist()
+    assert np.allclose(ours.array[order], theirs[their_order], atol=1e-6)
+    assert labels.array[order].tolist() == their_labels[their_order].tolist()
 
 
 def test_circles_geometry():
     features, labels = datasets.circles(n_samples=400, noise=0.0, factor=0.3).tensors
-    radius = np.hypot(*features.data.T.astype(np.float64))
-    assert np.allclose(radius[labels.data == 0], 1, atol=1e-6)
-    assert np.allclose(radius[labels.data == 1], 0.3, atol=1e-6)
+    radius = np.hypot(*features.array.T.astype(np.float64))
+    assert np.allclose(radius[labels.array == 0], 1, atol=1e-6)
+    assert np.allclose(radius[labels.array == 1], 0.3, atol=1e-6)
     noisy, noisy_labels = datasets.circles(n_samples=400, noise=0.05, factor=0.5).tensors
-    noisy_radius = np.hypot(*noisy.data.T)
-    assert abs(noisy_radius[noisy_labels.data == 0].mean() - 1) < 0.02
-    assert abs(noisy_radius[noisy_labels.data == 1].mean() - 0.5) < 0.02
+    noisy_radius = np.hypot(*noisy.array.T)
+    assert abs(noisy_radius[noisy_labels.array == 0].mean() - 1) < 0.02
+    assert abs(noisy_radius[noisy_labels.array == 1].mean() - 0.5) < 0.02
 
 
 def test_spirals_geometry():
     features, labels = datasets.spirals(n_samples=300, n_classes=4, noise=0.2).tensors
-    radius = np.hypot(*features.data.T)
+    radius = np.hypot(*features.array.T)
     assert radius.max() <= 1 + 1e-6 and radius.max() > 0.99
-    assert np.bincount(labels.data).tolist() == [75, 75, 75, 75]
+    assert np.bincount(labels.array).tolist() == [75, 75, 75, 75]
 
 
 def test_synthetic_argument_errors():
@@ -105,19 +105,19 @@ def test_digits_splits():
     features, labels = everything.tensors
     assert features.shape == (1797, 64) and features.dtype == np.float32
     assert labels.shape == (1797,) and labels.dtype == np.int64
-    assert features.data.min() == 0 and features.data.max() == 1
+    assert features.array.min() == 0 and features.array.max() == 1
     assert len(train) + len(test) == 1797 and abs(len(test) - 0.2 * 1797) <= 5
-    test_counts, all_counts = np.bincount(test.tensors[1].data), np.bincount(labels.data)
+    test_counts, all_counts = np.bincount(test.tensors[1].array), np.bincount(labels.array)
     assert np.all(np.abs(test_counts - 0.2 * all_counts) <= 0.5)  # stratified
     rows = {row.tobytes() + bytes([label]) for row, label in
-            zip(features.data, labels.data)}
+            zip(features.array, labels.array)}
     split_rows = [row.tobytes() + bytes([label]) for part in (train, test)
-                  for row, label in zip(part.tensors[0].data, part.tensors[1].data)]
+                  for row, label in zip(part.tensors[0].array, part.tensors[1].array)]
     assert set(split_rows) == rows  # train and test together are the whole set
     again = datasets.digits("test")
-    assert np.array_equal(again.tensors[0].data, test.tensors[0].data)
+    assert np.array_equal(again.tensors[0].array, test.tensors[0].array)
     other = datasets.digits("test", seed=1)
-    assert not np.array_equal(other.tensors[0].data, test.tensors[0].data)
+    assert not np.array_equal(other.tensors[0].array, test.tensors[0].array)
     assert len(datasets.digits("test", test_fraction=0.5)) in range(890, 910)
 
 

@@ -64,8 +64,8 @@ def test_rows_hold_the_norms_in_input_to_output_order():
     row = report.rows[2]
     p = model[2].weight
     assert row.shape == (3, 8)
-    assert row.grad_norm == pytest.approx(np.linalg.norm(p.grad.data), rel=1e-6)
-    assert row.weight_norm == pytest.approx(np.linalg.norm(p.data), rel=1e-6)
+    assert row.grad_norm == pytest.approx(np.linalg.norm(p.grad.array), rel=1e-6)
+    assert row.weight_norm == pytest.approx(np.linalg.norm(p.array), rel=1e-6)
     assert row.ratio == pytest.approx(row.grad_norm / row.weight_norm)
     assert row.update_ratio is None and report.update_method is None
     assert report.ok and report.flags == []
@@ -89,16 +89,16 @@ def test_update_ratio_is_the_step_adam_really_takes_and_the_report_changes_nothi
     backward_once(model, seed=5)
     state_before = {k: v.copy() for k, v in optimizer.state[model[0].weight].items()
                     if isinstance(v, np.ndarray)}
-    weights_before = [p.data.copy() for p in model.parameters()]
+    weights_before = [p.array.copy() for p in model.parameters()]
     report = gradient_report(model, optimizer)
     for p, before in zip(model.parameters(), weights_before):
-        np.testing.assert_array_equal(p.data, before)
+        np.testing.assert_array_equal(p.array, before)
     for key, value in state_before.items():
         np.testing.assert_array_equal(optimizer.state[model[0].weight][key], value)
     assert optimizer.state[model[0].weight]["step"] == 3
     optimizer.step()
     for row, p, before in zip(report.rows, model.parameters(), weights_before):
-        expected = np.linalg.norm(p.data - before) / np.linalg.norm(before)
+        expected = np.linalg.norm(p.array - before) / np.linalg.norm(before)
         assert row.update_ratio == pytest.approx(expected, rel=1e-5)
     assert "exact step Adam.step()" in report.update_method
 
@@ -180,9 +180,9 @@ def test_exploding_flags_a_step_larger_than_the_weight():
 def test_nan_and_inf_in_gradients_and_weights():
     model = mlp(4, 8, 3)
     backward_once(model)
-    model[0].weight.grad.data[0, 0] = np.nan
-    model[2].bias.grad.data[1] = np.inf
-    model[2].weight.data[0, :2] = np.inf
+    model[0].weight.grad.array[0, 0] = np.nan
+    model[2].bias.grad.array[1] = np.inf
+    model[2].weight.array[0, :2] = np.inf
     report = gradient_report(model)
     assert flags(report) == [(NONFINITE, "0.weight"), (NONFINITE, "2.weight"),
                              (NONFINITE, "2.bias")]
@@ -195,7 +195,7 @@ def dead_model(n_dead):
     """Linear(2, 4) -> ReLU, where the first ``n_dead`` units can never fire."""
     layer = nn.Linear(2, 4)
     nn.init.constant_(layer.weight, 0.0)
-    layer.bias.data[:] = [-1.0] * n_dead + [1.0] * (4 - n_dead)
+    layer.bias.array[:] = [-1.0] * n_dead + [1.0] * (4 - n_dead)
     return nn.Sequential(layer, nn.ReLU(), nn.Linear(4, 3))
 
 
@@ -215,13 +215,13 @@ def test_dead_relu_batch_changes_nothing_in_the_model():
     model = nn.Sequential(nn.Linear(2, 4), nn.BatchNorm1d(4), nn.ReLU(), nn.Dropout(0.5),
                           nn.Linear(4, 3))
     x = backward_once(model, n_in=2)
-    grads = [p.grad.data.copy() for p in model.parameters()]
-    running = model[1].running_mean.data.copy()
+    grads = [p.grad.array.copy() for p in model.parameters()]
+    running = model[1].running_mean.array.copy()
     gradient_report(model, dead_relu_batch=x)
     assert model.training
-    np.testing.assert_array_equal(model[1].running_mean.data, running)
+    np.testing.assert_array_equal(model[1].running_mean.array, running)
     for p, g in zip(model.parameters(), grads):
-        np.testing.assert_array_equal(p.grad.data, g)
+        np.testing.assert_array_equal(p.grad.array, g)
 
 
 def test_watch_activations_counts_channels_and_each_call_of_a_shared_relu():
@@ -236,7 +236,7 @@ def test_watch_activations_counts_channels_and_each_call_of_a_shared_relu():
 
     model = Net()
     nn.init.constant_(model.conv.weight, 0.0)
-    model.conv.bias.data[:] = [1.0, -1.0, 1.0]
+    model.conv.bias.array[:] = [1.0, -1.0, 1.0]
     with watch_activations(model) as watch:
         model(cr.randn(2, 1, 5, 5))
         model(cr.randn(2, 1, 5, 5))
@@ -359,13 +359,13 @@ def test_doctor_for_run_prints_the_report_writes_the_plot_and_keeps_batch_norm(t
     rng = np.random.default_rng(0)
     features = cr.tensor(rng.standard_normal((32, 4)).astype(np.float32))
     labels = cr.tensor(rng.integers(0, 3, 32))
-    running = model[1].running_var.data.copy()
+    running = model[1].running_var.array.copy()
     printed = []
     on_end = train_doctor(str(tmp_path), batch_size=16, print=printed.append)
     report = on_end(model, optimizer, TensorDataset(features, labels))
     assert report.ok and report.dead_units == {"2": report.dead_units["2"]}
     assert "gradient report for Sequential" in printed[0] and "doctor plot:" in printed[0]
     assert (tmp_path / "doctor.png").stat().st_size > 10_000
-    np.testing.assert_array_equal(model[1].running_var.data, running)
+    np.testing.assert_array_equal(model[1].running_var.array, running)
     with pytest.raises(TypeError, match="doctor_for_run: batch must be a pair"):
         doctor_for_run(model, optimizer, features, str(tmp_path))

@@ -214,8 +214,8 @@ def run_row(ours, arrays, options, make):
 
 def assert_checked(results, where):
     """Every result's array is a CheckedArray: anything else was made behind the seam."""
-    plain_ones = [f"{what} ({type(t.data).__name__})" for what, t in results
-                  if not isinstance(t.data, CheckedArray)]
+    plain_ones = [f"{what} ({type(t.array).__name__})" for what, t in results
+                  if not isinstance(t.array, CheckedArray)]
     assert not plain_ones, (f"{where}: made outside the device seam (not a CheckedArray): "
                             + ", ".join(plain_ones))
 
@@ -240,7 +240,7 @@ def test_op_runs_through_the_device_seam(case_id, ours, arrays, options):
     if not options.get("random"):
         for (what, got), (_, want) in zip(results, expected):
             assert got.dtype == want.dtype, f"{case_id}: {what} dtype"
-            np.testing.assert_allclose(plain(got.data), want.data, rtol=1e-12, atol=0,
+            np.testing.assert_allclose(plain(got.array), want.array, rtol=1e-12, atol=0,
                                        equal_nan=True, err_msg=f"{case_id}: {what}")
 
 
@@ -250,7 +250,7 @@ def test_op_runs_through_the_device_seam(case_id, ours, arrays, options):
 def checked_module(module):
     """The module's parameters and buffers moved onto checked arrays (in place)."""
     for tensor in [*module.parameters(), *module.buffers()]:
-        tensor.data = np.ndarray.view(np.array(tensor.data), CheckedArray)
+        tensor.array = np.ndarray.view(np.array(tensor.array), CheckedArray)
     return module
 
 
@@ -270,10 +270,10 @@ def train_step(net, optimizer, x, target):
 
 
 def assert_module_checked(net, where):
-    arrays = [(name, p.data) for name, p in net.named_parameters()]
-    arrays += [(f"{name}.grad", p.grad.data) for name, p in net.named_parameters()
+    arrays = [(name, p.array) for name, p in net.named_parameters()]
+    arrays += [(f"{name}.grad", p.grad.array) for name, p in net.named_parameters()
                if p.grad is not None]
-    arrays += [(name, b.data) for name, b in net.named_buffers()]
+    arrays += [(name, b.array) for name, b in net.named_buffers()]
     plain_ones = [name for name, a in arrays if not isinstance(a, CheckedArray)]
     assert not plain_ones, f"{where}: made outside the device seam: {', '.join(plain_ones)}"
 
@@ -301,8 +301,8 @@ def test_layers_and_optimizers_run_through_the_device_seam(make_optimizer):
         net.eval()
         out = net(x)
         assert_no_violations("layers and optimizers")
-    assert all(isinstance(loss.data, CheckedArray) for loss in losses)
-    assert isinstance(out.data, CheckedArray)
+    assert all(isinstance(loss.array, CheckedArray) for loss in losses)
+    assert isinstance(out.array, CheckedArray)
     assert_module_checked(net, "layers and optimizers")
     states = [(f"state {key}", value) for state in optimizer.state.values()
               for key, value in state.items() if isinstance(value, np.ndarray)]
@@ -325,7 +325,7 @@ def test_optimizer_state_loading_and_radams_rectified_steps_run_through_the_devi
         fresh.load_state_dict(optimizer.state_dict())
         fresh.step()
         assert_no_violations("RAdam and load_state_dict")
-    assert isinstance(w.data, CheckedArray)
+    assert isinstance(w.array, CheckedArray)
     plain_states = [key for key, value in fresh.state[w].items()
                     if not isinstance(value, CheckedArray)]
     assert not plain_states, f"optimizer state loaded outside the seam: {plain_states}"
@@ -341,7 +341,7 @@ def test_layer_norm_and_embedding_run_through_the_device_seam():
         out = net[1](embedded)
         (out * checked_tensor(rng.standard_normal(out.shape), dtype=np.float32)).sum().backward()
         assert_no_violations("Embedding and LayerNorm")
-    assert isinstance(out.data, CheckedArray)
+    assert isinstance(out.array, CheckedArray)
     assert_module_checked(net, "Embedding and LayerNorm")
 
 
@@ -397,7 +397,7 @@ def test_recurrent_and_attention_layers_run_through_the_device_seam(name):
                     for o in outputs)
         total.backward()
         assert_no_violations(name)
-    assert all(isinstance(o.data, CheckedArray) for o in outputs)
+    assert all(isinstance(o.array, CheckedArray) for o in outputs)
     assert_module_checked(net, name)
     assert all(p.grad is not None for p in net.parameters()), name
 
@@ -444,7 +444,7 @@ def test_creation_on_a_device_uses_its_backend(name):
         t = CREATION[name](backend.device)
         assert_no_violations(name)
         assert t.device == backend.device
-    assert isinstance(t.data, CheckedArray), f"{name}: made a {type(t.data).__name__}"
+    assert isinstance(t.array, CheckedArray), f"{name}: made a {type(t.array).__name__}"
 
 
 def test_to_a_device_and_back_is_differentiable():
@@ -455,8 +455,8 @@ def test_to_a_device_and_back_is_differentiable():
         z.backward()
         back = y.detach().cpu()
         assert_no_violations("to() and cpu()")
-        assert isinstance(y.data, CheckedArray) and y.device == backend.device
-        assert isinstance(z.data, CheckedArray)
-    assert type(back.data) is np.ndarray and back.device == cr.device("cpu")
-    assert type(x.grad.data) is np.ndarray, "the gradient comes back to the leaf's device"
-    np.testing.assert_array_equal(x.grad.data, [2.0, -4.0, 6.0])
+        assert isinstance(y.array, CheckedArray) and y.device == backend.device
+        assert isinstance(z.array, CheckedArray)
+    assert type(back.array) is np.ndarray and back.device == cr.device("cpu")
+    assert type(x.grad.array) is np.ndarray, "the gradient comes back to the leaf's device"
+    np.testing.assert_array_equal(x.grad.array, [2.0, -4.0, 6.0])

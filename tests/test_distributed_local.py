@@ -132,7 +132,7 @@ def test_ddp_in_a_world_of_one_trains_like_the_plain_model(world):
             net(x).pow(2).mean().backward()
             optimizer.step()
     for p, q in zip(model.parameters(), plain.parameters()):
-        np.testing.assert_allclose(p.numpy() if not p.requires_grad else p.data, q.data, rtol=1e-6)
+        np.testing.assert_allclose(p.numpy() if not p.requires_grad else p.array, q.array, rtol=1e-6)
 
 
 def test_ddp_arguments_are_checked(world):
@@ -170,14 +170,14 @@ def test_ddp_runs_through_the_device_seam(world):
     x = np.random.default_rng(0).standard_normal((2, 3))
     with installed():
         for p in model.parameters():
-            p.data = np.ndarray.view(np.array(p.data), CheckedArray)
+            p.array = np.ndarray.view(np.array(p.array), CheckedArray)
         ddp = DDP(model, bucket_cap_mb=0.00002)
         ddp(checked_tensor(x, dtype=np.float32)).sum().backward()
         assert not violations, violations
     plain(cr.tensor(x, dtype=cr.float32)).sum().backward()
     for p, q in zip(model.parameters(), plain.parameters()):
-        assert isinstance(p.data, CheckedArray) and isinstance(p.grad.data, CheckedArray)
-        np.testing.assert_allclose(np.asarray(p.grad.data), q.grad.data, rtol=1e-6)
+        assert isinstance(p.array, CheckedArray) and isinstance(p.grad.array, CheckedArray)
+        np.testing.assert_allclose(np.asarray(p.grad.array), q.grad.array, rtol=1e-6)
 
 
 def test_collectives_write_back_through_the_device_seam(world):
@@ -190,8 +190,8 @@ def test_collectives_write_back_through_the_device_seam(world):
         out = checked_tensor(np.zeros((1, 2, 2)))
         dist.all_gather_into_tensor(out, t)
         assert not violations, violations
-    assert isinstance(view.data, CheckedArray) and isinstance(out.data, CheckedArray)
-    np.testing.assert_array_equal(np.asarray(out.data)[0], [[1.0, 2.0], [3.0, 4.0]])
+    assert isinstance(view.array, CheckedArray) and isinstance(out.array, CheckedArray)
+    np.testing.assert_array_equal(np.asarray(out.array)[0], [[1.0, 2.0], [3.0, 4.0]])
 
 
 def test_the_excepthook_is_left_alone_in_a_world_of_one():

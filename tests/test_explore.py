@@ -370,7 +370,7 @@ def test_a_tensor_mlp_in_the_browser(browser, tmp_path):
     driver = open_page(browser, page, tmp_path)
     sums = _check_every_step(driver, engine, exact=False)
     for name, p in model_again.named_parameters():
-        assert sums[name] == pytest.approx(_norm(p.grad.data), rel=1e-6)
+        assert sums[name] == pytest.approx(_norm(p.grad.array), rel=1e-6)
     assert driver.save_screenshot(str(tmp_path / "explore_tensor_mlp.png"))
 
 

@@ -31,7 +31,7 @@ def assert_no_violations():
 
 
 def checked_arrays(module):
-    return [t.data for t in [*module.parameters(), *module.buffers()]]
+    return [t.array for t in [*module.parameters(), *module.buffers()]]
 
 
 # ------------------------------------------------------------ Module.to and friends
@@ -41,11 +41,11 @@ def test_double_converts_parameters_in_place_keeping_their_identity():
     cr.manual_seed(0)
     model = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4))
     weight = model[0].weight
-    before = weight.data.copy()
+    before = weight.array.copy()
     optimizer = cr.optim.SGD(model.parameters(), lr=0.1)
     assert model.double() is model
     assert model[0].weight is weight and weight.dtype == np.float64
-    np.testing.assert_array_equal(weight.data, before.astype(np.float64))
+    np.testing.assert_array_equal(weight.array, before.astype(np.float64))
     assert model[1].running_mean.dtype == np.float64
     assert model[1].num_batches_tracked.dtype == np.int64  # only floating point is cast
     # an optimizer made before still holds the (converted) parameters
@@ -68,14 +68,14 @@ def test_dtype_conversions_match_torch(convert, dtype):
     ours = nn.Linear(3, 2)
     theirs = torch.nn.Linear(3, 2)
     with torch.no_grad():
-        theirs.weight.copy_(torch.from_numpy(ours.weight.data))
-        theirs.bias.copy_(torch.from_numpy(ours.bias.data))
+        theirs.weight.copy_(torch.from_numpy(ours.weight.array))
+        theirs.bias.copy_(torch.from_numpy(ours.bias.array))
     convert(ours)
     theirs.to(getattr(torch, np.dtype(dtype).name))
     for name, p in ours.named_parameters():
         want = getattr(theirs, name).detach().numpy()
         assert p.dtype == want.dtype, name
-        np.testing.assert_array_equal(p.data, want)
+        np.testing.assert_array_equal(p.array, want)
 
 
 def test_gradients_are_converted_too_and_cpu_is_a_no_op():
@@ -83,9 +83,9 @@ def test_gradients_are_converted_too_and_cpu_is_a_no_op():
     model(cr.ones(1, 2)).sum().backward()
     model.double()
     assert model.weight.grad.dtype == np.float64
-    version, data = model.weight._version[0], model.weight.data
+    version, data = model.weight._version[0], model.weight.array
     assert model.cpu() is model and model.to("cpu") is model and model.to(cr.device("cpu")) is model
-    assert model.weight.data is data and model.weight._version[0] == version
+    assert model.weight.array is data and model.weight._version[0] == version
 
 
 def test_a_graph_that_saved_a_parameter_refuses_backward_after_a_conversion():
@@ -108,23 +108,23 @@ def test_integer_dtypes_are_refused_as_in_torch():
                          ids=["cuda()", "cuda(0)", "to-cuda", "to-cuda-dtype"])
 def test_cuda_is_the_seams_clear_error_and_changes_nothing(move):
     model = nn.Linear(2, 2)
-    data = model.weight.data
+    data = model.weight.array
     with pytest.raises(RuntimeError, match="no cuda backend installed"):
         move(model)
-    assert model.weight.data is data
+    assert model.weight.array is data
 
 
 def test_to_a_device_moves_parameters_buffers_and_grads_onto_its_backend():
     cr.manual_seed(0)
     model = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4))
     model(cr.randn(5, 3)).sum().backward()
-    host = {name: t.data.copy() for name, t in model.state_dict().items()}
+    host = {name: t.array.copy() for name, t in model.state_dict().items()}
     weight = model[0].weight
     with installed():
         model.to(DEVICE_TYPE)
         assert model[0].weight is weight
         assert all(isinstance(a, CheckedArray) for a in checked_arrays(model))
-        assert isinstance(weight.grad.data, CheckedArray)
+        assert isinstance(weight.grad.array, CheckedArray)
         assert weight.device == cr.device(DEVICE_TYPE)
         optimizer = cr.optim.Adam(model.parameters(), lr=0.1)
         optimizer.step()
@@ -134,13 +134,13 @@ def test_to_a_device_moves_parameters_buffers_and_grads_onto_its_backend():
     assert model[1].num_batches_tracked.dtype == np.int64
     for name, tensor in model.state_dict().items():
         if "running" in name or "num_batches" in name:
-            np.testing.assert_array_equal(tensor.data, host[name])
+            np.testing.assert_array_equal(tensor.array, host[name])
 
 
 def test_parameter_of_a_tensor_shares_its_memory_and_version_counter():
     t = cr.zeros(3)
     p = nn.Parameter(t)
-    assert p.data is t.data and p._version is t._version and p.requires_grad
+    assert p.array is t.array and p._version is t._version and p.requires_grad
     assert type(nn.Parameter([1.0, 2.0])) is nn.Parameter
     assert nn.Parameter().shape == (0,)
 
@@ -184,9 +184,9 @@ def test_optimizer_steps_run_through_the_seam_and_equal_numpy(name):
         optimizer.load_state_dict(state)
         assert_no_violations()
     for g, w in zip(got, want):
-        assert isinstance(g.data, CheckedArray)
-        np.testing.assert_array_equal(plain(g.data), w.data)
-        assert isinstance(g.grad.data, CheckedArray) and not plain(g.grad.data).any()
+        assert isinstance(g.array, CheckedArray)
+        np.testing.assert_array_equal(plain(g.array), w.array)
+        assert isinstance(g.grad.array, CheckedArray) and not plain(g.grad.array).any()
     arrays = [v for s in optimizer.state.values() for v in s.values() if hasattr(v, "shape")]
     assert arrays and all(isinstance(a, CheckedArray) for a in arrays)
 
@@ -258,7 +258,7 @@ def test_batchnorm_momentum_none_is_the_cumulative_average_as_in_torch():
         ours(cr.tensor(batch))
         theirs(torch.from_numpy(batch))
     for name in ("running_mean", "running_var", "num_batches_tracked"):
-        np.testing.assert_allclose(getattr(ours, name).data, getattr(theirs, name).numpy(),
+        np.testing.assert_allclose(getattr(ours, name).array, getattr(theirs, name).numpy(),
                                    rtol=1e-6, err_msg=name)
 
 
@@ -281,10 +281,10 @@ def test_clipping_and_init_run_through_the_seam():
         nn.init.xavier_normal_(weight, generator=cr.random.Generator().manual_seed(1))
         nn.init.constant_(weight, 0.5)
         assert_no_violations()
-    assert isinstance(norm.data, CheckedArray) and norm.shape == ()
-    assert float(plain(norm.data)) == pytest.approx(float(want_norm))
-    assert all(isinstance(p.grad.data, CheckedArray) for p in params)
-    assert isinstance(weight.data, CheckedArray) and (plain(weight.data) == 0.5).all()
+    assert isinstance(norm.array, CheckedArray) and norm.shape == ()
+    assert float(plain(norm.array)) == pytest.approx(float(want_norm))
+    assert all(isinstance(p.grad.array, CheckedArray) for p in params)
+    assert isinstance(weight.array, CheckedArray) and (plain(weight.array) == 0.5).all()
 
 
 def checked_zeros(shape, dtype):
@@ -306,21 +306,21 @@ def test_load_state_dict_copies_host_values_onto_the_modules_device():
         target.to(DEVICE_TYPE)
         target.load_state_dict(state)
         assert_no_violations()
-    assert isinstance(target.weight.data, CheckedArray)
-    np.testing.assert_array_equal(plain(target.weight.data), source.weight.data)
+    assert isinstance(target.weight.array, CheckedArray)
+    np.testing.assert_array_equal(plain(target.weight.array), source.weight.array)
 
 
 def test_checkpoints_write_host_copies_and_load_onto_map_location(tmp_path):
     path = tmp_path / "model.npz"
     with installed():
         weight = checked_tensor(np.arange(6.0).reshape(2, 3), dtype=np.float32)
-        save({"weight": weight, "tied": weight, "momentum": weight.data * 2}, path)
+        save({"weight": weight, "tied": weight, "momentum": weight.array * 2}, path)
         on_device = load(path, map_location=DEVICE_TYPE)
         assert_no_violations()
-    assert isinstance(on_device["weight"].data, CheckedArray)
+    assert isinstance(on_device["weight"].array, CheckedArray)
     loaded = load(path)
-    assert type(loaded["weight"].data) is np.ndarray and type(loaded["momentum"]) is np.ndarray
-    np.testing.assert_array_equal(loaded["tied"].data, np.arange(6.0).reshape(2, 3))
+    assert type(loaded["weight"].array) is np.ndarray and type(loaded["momentum"]) is np.ndarray
+    np.testing.assert_array_equal(loaded["tied"].array, np.arange(6.0).reshape(2, 3))
     np.testing.assert_array_equal(loaded["momentum"], 2 * np.arange(6.0).reshape(2, 3))
     with pytest.raises(RuntimeError, match="no cuda backend installed"):
         load(path, map_location="cuda")
@@ -336,8 +336,8 @@ def test_data_loader_batches_stay_on_the_tensors_device():
         collated = default_collate([data[0], data[1]])
         assert_no_violations()
     for x, y in batches + [collated]:
-        assert isinstance(x.data, CheckedArray) and isinstance(y.data, CheckedArray)
-    order = np.concatenate([plain(y.data) for _, y in batches])
+        assert isinstance(x.array, CheckedArray) and isinstance(y.array, CheckedArray)
+    order = np.concatenate([plain(y.array) for _, y in batches])
     assert sorted(order.tolist()) == sorted(labels.tolist())
 
 
@@ -362,5 +362,5 @@ def test_gradcheck_and_func_transforms_run_on_another_backend():
         jacobian = cr.func.jacobian(lambda t: (t * t).sum(0))(x)
         _, tangent = cr.func.jvp(lambda t: t * t, (x,), (x,))
         assert_no_violations()
-    assert isinstance(jacobian.data, CheckedArray) and isinstance(tangent.data, CheckedArray)
-    np.testing.assert_allclose(plain(tangent.data), 2 * plain(x.data) ** 2)
+    assert isinstance(jacobian.array, CheckedArray) and isinstance(tangent.array, CheckedArray)
+    np.testing.assert_allclose(plain(tangent.array), 2 * plain(x.array) ** 2)

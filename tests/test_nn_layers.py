@@ -17,7 +17,7 @@ def copy_weights(ours, theirs):
     with torch.no_grad():
         for (name, p), (_, q) in zip(ours.named_parameters(), theirs.named_parameters(), strict=True):
             assert tuple(p.shape) == tuple(q.shape), name
-            q.copy_(torch.from_numpy(p.data))
+            q.copy_(torch.from_numpy(p.array))
 
 
 def compare(ours, theirs, x, steps=1, atol=1e-10):
@@ -28,14 +28,14 @@ def compare(ours, theirs, x, steps=1, atol=1e-10):
         xo = cr.tensor(x, requires_grad=x.dtype.kind == "f")
         xt = torch.tensor(x, requires_grad=x.dtype.kind == "f")
         out, expected = ours(xo), theirs(xt)
-        np.testing.assert_allclose(out.data, expected.detach().numpy(), atol=atol, rtol=1e-8)
+        np.testing.assert_allclose(out.array, expected.detach().numpy(), atol=atol, rtol=1e-8)
         weight = rng.standard_normal(tuple(expected.shape))
         (out * cr.tensor(weight)).sum().backward()
         (expected * torch.from_numpy(weight)).sum().backward()
         if x.dtype.kind == "f":
-            np.testing.assert_allclose(xo.grad.data, xt.grad.numpy(), atol=atol, rtol=1e-8)
+            np.testing.assert_allclose(xo.grad.array, xt.grad.numpy(), atol=atol, rtol=1e-8)
     for (name, p), (_, q) in zip(ours.named_parameters(), theirs.named_parameters()):
-        np.testing.assert_allclose(p.grad.data, q.grad.numpy(), atol=atol * 10, rtol=1e-7,
+        np.testing.assert_allclose(p.grad.array, q.grad.numpy(), atol=atol * 10, rtol=1e-7,
                                    err_msg=name)
 
 
@@ -90,11 +90,11 @@ def test_batch_norm_matches_torch_in_training_and_eval(ours, theirs, x):
     ours, theirs = ours(), theirs().double()
     for module in (ours, theirs):
         module.train()
-    ours.weight.data[...] = np.linspace(0.5, 1.5, ours.num_features)
-    ours.bias.data[...] = np.linspace(-1, 1, ours.num_features)
+    ours.weight.array[...] = np.linspace(0.5, 1.5, ours.num_features)
+    ours.bias.array[...] = np.linspace(-1, 1, ours.num_features)
     compare(ours, theirs, x, steps=3)
-    np.testing.assert_allclose(ours.running_mean.data, theirs.running_mean.numpy(), rtol=1e-10)
-    np.testing.assert_allclose(ours.running_var.data, theirs.running_var.numpy(), rtol=1e-10)
+    np.testing.assert_allclose(ours.running_mean.array, theirs.running_mean.numpy(), rtol=1e-10)
+    np.testing.assert_allclose(ours.running_var.array, theirs.running_var.numpy(), rtol=1e-10)
     assert int(ours.num_batches_tracked.item()) == int(theirs.num_batches_tracked.item()) == 3
     ours.eval()
     theirs.eval()
@@ -111,7 +111,7 @@ def test_batch_norm_state_dict_has_torchs_keys():
 def test_embedding_matches_torch():
     ours = nn.Embedding(10, 4, padding_idx=0, dtype=cr.float64)
     theirs = torch.nn.Embedding(10, 4, padding_idx=0).double()
-    assert np.all(ours.weight.data[0] == 0)
+    assert np.all(ours.weight.array[0] == 0)
     indices = np.array([[1, 2, 0], [2, 9, 1]])
     compare(ours, theirs, indices)
 
@@ -123,7 +123,7 @@ def test_dropout_is_identity_in_eval_and_scales_in_training():
     assert layer(x) is x
     layer.train()
     cr.manual_seed(3)
-    out = layer(x).data
+    out = layer(x).array
     assert set(np.unique(out)) <= {0.0, np.float32(1 / 0.75)}
     assert abs((out == 0).mean() - 0.25) < 0.04
 
@@ -132,12 +132,12 @@ def test_default_initialisations_follow_pytorch():
     cr.manual_seed(0)
     conv = nn.Conv2d(4, 8, 3)
     bound = 1 / np.sqrt(4 * 3 * 3)
-    assert np.abs(conv.weight.data).max() <= bound and np.abs(conv.bias.data).max() <= bound
-    assert conv.weight.data.std() == pytest.approx(bound / np.sqrt(3), rel=0.15)
+    assert np.abs(conv.weight.array).max() <= bound and np.abs(conv.bias.array).max() <= bound
+    assert conv.weight.array.std() == pytest.approx(bound / np.sqrt(3), rel=0.15)
     norm = nn.LayerNorm(5)
-    assert np.all(norm.weight.data == 1) and np.all(norm.bias.data == 0)
+    assert np.all(norm.weight.array == 1) and np.all(norm.bias.array == 0)
     embedding = nn.Embedding(1000, 8)
-    assert embedding.weight.data.std() == pytest.approx(1.0, rel=0.05)
+    assert embedding.weight.array.std() == pytest.approx(1.0, rel=0.05)
 
 
 @pytest.mark.parametrize("make, error, words", [

@@ -32,8 +32,8 @@ def torch_twin(net):
     twin.register_buffer("offset", torch.tensor([0.25]))
     with torch.no_grad():
         for name, value in net.state_dict().items():
-            twin.get_parameter(name).copy_(torch.from_numpy(value.data)) if "offset" not in name \
-                else twin.offset.copy_(torch.from_numpy(value.data))
+            twin.get_parameter(name).copy_(torch.from_numpy(value.array)) if "offset" not in name \
+                else twin.offset.copy_(torch.from_numpy(value.array))
     return twin
 
 
@@ -53,23 +53,23 @@ def test_forward_and_gradients_match_torch_with_copied_weights():
     out = net(cr.tensor(x))
     expected = twin.body(torch.from_numpy(x)).relu()
     expected = twin.heads[0](expected).sum(1) * twin.scale + twin.heads[1](expected).sum(1) + twin.offset
-    np.testing.assert_allclose(out.data, expected.detach().numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(out.array, expected.detach().numpy(), rtol=1e-5, atol=1e-6)
     out.sum().backward()
     expected.sum().backward()
     for (name, p), (_, q) in zip(net.named_parameters(), twin.named_parameters()):
-        np.testing.assert_allclose(p.grad.data, q.grad.numpy(), rtol=1e-5, atol=1e-6, err_msg=name)
+        np.testing.assert_allclose(p.grad.array, q.grad.numpy(), rtol=1e-5, atol=1e-6, err_msg=name)
 
 
 def test_linear_default_init_matches_pytorchs_bounds():
     cr.manual_seed(0)
     layer = nn.Linear(400, 300)
     bound = 1 / math.sqrt(400)
-    assert np.abs(layer.weight.data).max() <= bound
-    assert np.abs(layer.weight.data).max() > 0.95 * bound
-    assert layer.weight.data.std() == pytest.approx(bound / math.sqrt(3), rel=0.05)
-    assert np.abs(layer.bias.data).max() <= bound
+    assert np.abs(layer.weight.array).max() <= bound
+    assert np.abs(layer.weight.array).max() > 0.95 * bound
+    assert layer.weight.array.std() == pytest.approx(bound / math.sqrt(3), rel=0.05)
+    assert np.abs(layer.bias.array).max() <= bound
     cr.manual_seed(0)
-    assert np.array_equal(nn.Linear(400, 300).weight.data, layer.weight.data)
+    assert np.array_equal(nn.Linear(400, 300).weight.array, layer.weight.array)
 
 
 @pytest.mark.parametrize("fn, kwargs, fan", [
@@ -84,7 +84,7 @@ def test_init_standard_deviations(fn, kwargs, fan):
     fan_in, fan_out = 512, 256
     expected = {"in": math.sqrt(2 / fan_in), "out": math.sqrt(2 / fan_out),
                 "both": kwargs.get("gain", 1.0) * math.sqrt(2 / (fan_in + fan_out))}[fan]
-    assert weight.data.std() == pytest.approx(expected, rel=0.05)
+    assert weight.array.std() == pytest.approx(expected, rel=0.05)
     assert nn.init.calculate_gain("leaky_relu", 0.2) == torch.nn.init.calculate_gain("leaky_relu", 0.2)
     assert nn.init.calculate_gain("tanh") == torch.nn.init.calculate_gain("tanh")
 
@@ -98,9 +98,9 @@ def test_state_dict_round_trip_and_all_or_nothing_loading():
     net, other = Net(), Net()
     other.load_state_dict(net.state_dict())
     for (_, p), (_, q) in zip(net.named_parameters(), other.named_parameters()):
-        assert np.array_equal(p.data, q.data)
+        assert np.array_equal(p.array, q.array)
 
-    before = {k: v.data.copy() for k, v in other.state_dict().items()}
+    before = {k: v.array.copy() for k, v in other.state_dict().items()}
     bad = dict(net.state_dict())
     bad["body.0.weight"] = cr.zeros(2, 2)
     del bad["heads.0.bias"]
@@ -112,7 +112,7 @@ def test_state_dict_round_trip_and_all_or_nothing_loading():
                   "unexpected key: extra.weight", "nothing was changed"]:
         assert words in message
     for k, v in other.state_dict().items():
-        assert np.array_equal(v.data, before[k]), f"{k} changed by a failed load"
+        assert np.array_equal(v.array, before[k]), f"{k} changed by a failed load"
 
 
 def test_non_strict_loading_reports_keys_but_never_allows_shape_mismatch():
@@ -133,7 +133,7 @@ def test_train_eval_zero_grad_and_requires_grad():
     net(cr.randn(2, 3)).sum().backward()
     assert all(p.grad is not None for p in net.parameters())
     net.zero_grad(set_to_none=False)
-    assert all(np.all(p.grad.data == 0) for p in net.parameters())
+    assert all(np.all(p.grad.array == 0) for p in net.parameters())
     net.zero_grad()
     assert all(p.grad is None for p in net.parameters())
 
@@ -152,7 +152,7 @@ def test_forward_hooks_and_pre_hooks():
     layer.register_forward_pre_hook(lambda m, args: (args[0] * 0,))
     out = layer(cr.ones(4, 3))
     assert seen == [(4, 2)]
-    np.testing.assert_allclose(out.data, np.broadcast_to(layer.bias.data, (4, 2)))
+    np.testing.assert_allclose(out.array, np.broadcast_to(layer.bias.array, (4, 2)))
     handle.remove()
     layer(cr.ones(1, 3))
     assert seen == [(4, 2)]
@@ -163,9 +163,9 @@ def test_full_backward_hook_matches_torch():
     twin = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.Tanh(), torch.nn.Linear(4, 2))
     with torch.no_grad():
         for (_, p), (_, q) in zip(net.named_parameters(), twin.named_parameters()):
-            q.copy_(torch.from_numpy(p.data))
+            q.copy_(torch.from_numpy(p.array))
     ours, theirs = [], []
-    net[2].register_full_backward_hook(lambda m, gi, go: ours.append((gi[0].data, go[0].data)))
+    net[2].register_full_backward_hook(lambda m, gi, go: ours.append((gi[0].array, go[0].array)))
     twin[2].register_full_backward_hook(lambda m, gi, go: theirs.append((gi[0], go[0])))
     x = np.random.default_rng(1).standard_normal((5, 3)).astype(np.float32)
     (net(cr.tensor(x)) ** 2).sum().backward()
@@ -179,7 +179,7 @@ def test_backward_hook_can_replace_grad_input():
     x = cr.randn(2, 3, requires_grad=True)
     layer.register_full_backward_hook(lambda m, gi, go: (gi[0] * 0,))
     layer(x).sum().backward()
-    assert np.all(x.grad.data == 0)
+    assert np.all(x.grad.array == 0)
 
 
 def test_mlp_has_the_seeds_signature():

@@ -179,18 +179,18 @@ def test_module_matches_torch(name):
         t_inputs = [torch.tensor(a, requires_grad=g) for a, g in zip(arrays, grads)]
         o_inputs = [cr.tensor(a, dtype=a.dtype, requires_grad=g) for a, g in zip(arrays, grads)]
         t_out, o_out = theirs(*t_inputs), ours(*o_inputs)
-        _compare(o_out.data, t_out.detach().numpy(), f"{name} {mode}: output")
+        _compare(o_out.array, t_out.detach().numpy(), f"{name} {mode}: output")
         weights = R(2).standard_normal(tuple(t_out.shape))
         (t_out * torch.tensor(weights)).sum().backward()
         (o_out * cr.tensor(weights)).sum().backward()
         for k, (o, t) in enumerate(zip(o_inputs, t_inputs)):
             if t.grad is not None:
-                _compare(o.grad.data, t.grad.numpy(), f"{name} {mode}: gradient of input {k}")
+                _compare(o.grad.array, t.grad.numpy(), f"{name} {mode}: gradient of input {k}")
         for (key, o), (_, t) in zip(ours.named_parameters(), theirs.named_parameters()):
-            _compare(o.grad.data, t.grad.numpy(), f"{name} {mode}: gradient of {key}")
+            _compare(o.grad.array, t.grad.numpy(), f"{name} {mode}: gradient of {key}")
             o.grad, t.grad = None, None
         for (key, o), (_, t) in zip(ours.named_buffers(), theirs.named_buffers()):
-            _compare(o.data, t.numpy(), f"{name} {mode}: buffer {key}")
+            _compare(o.array, t.numpy(), f"{name} {mode}: buffer {key}")
 
 
 def test_every_torch_layer_and_loss_is_covered():

@@ -27,12 +27,12 @@ def pairs(shapes=SHAPES, seed=0, requires_grad=True):
 def test_parameters_to_vector_matches_torch_with_its_gradient():
     ours, theirs = pairs()
     vector, expected = parameters_to_vector(ours), torch.nn.utils.parameters_to_vector(theirs)
-    np.testing.assert_array_equal(vector.data, expected.detach().numpy())
+    np.testing.assert_array_equal(vector.array, expected.detach().numpy())
     weights = np.arange(vector.shape[0], dtype=np.float64)
     (vector * cr.tensor(weights)).sum().backward()
     (expected * torch.tensor(weights)).sum().backward()
     for p, t in zip(ours, theirs):
-        np.testing.assert_array_equal(p.grad.data, t.grad.numpy())
+        np.testing.assert_array_equal(p.grad.array, t.grad.numpy())
 
 
 def test_parameters_to_vector_of_a_module_and_finite_differences():
@@ -50,14 +50,14 @@ def test_vector_to_parameters_matches_torch():
     torch.nn.utils.vector_to_parameters(torch.tensor(vec), theirs)
     for p, t in zip(ours, theirs):
         assert tuple(p.shape) == tuple(t.shape)
-        np.testing.assert_array_equal(p.data, t.numpy())
+        np.testing.assert_array_equal(p.array, t.numpy())
 
 
 def test_vector_to_parameters_round_trips_a_module():
     net, other = cr.nn.Linear(3, 2), cr.nn.Linear(3, 2)
     vector_to_parameters(parameters_to_vector(net.parameters()).detach(), other.parameters())
     x = cr.randn(4, 3)
-    np.testing.assert_array_equal(net(x).data, other(x).data)
+    np.testing.assert_array_equal(net(x).array, other(x).array)
     assert other.weight.requires_grad and other.weight.is_leaf
 
 
@@ -100,12 +100,12 @@ def test_pad_sequence_matches_torch_with_gradients(shapes, kwargs):
     out = pad_sequence(ours, **kwargs)
     expected = torch.nn.utils.rnn.pad_sequence(theirs, **kwargs)
     assert tuple(out.shape) == tuple(expected.shape)
-    np.testing.assert_array_equal(out.data, expected.detach().numpy())
+    np.testing.assert_array_equal(out.array, expected.detach().numpy())
     weights = np.random.default_rng(2).standard_normal(out.shape)
     (out * cr.tensor(weights)).sum().backward()
     (expected * torch.tensor(weights)).sum().backward()
     for p, t in zip(ours, theirs):
-        np.testing.assert_array_equal(p.grad.data, t.grad.numpy())
+        np.testing.assert_array_equal(p.grad.array, t.grad.numpy())
 
 
 @pytest.mark.parametrize("kwargs", [{}, {"batch_first": True, "padding_side": "left"}])
@@ -153,10 +153,10 @@ def test_unpad_sequence_undoes_pad_sequence_as_torch(batch_first):
         torch.nn.utils.rnn.pad_sequence(theirs, batch_first=batch_first), torch.tensor(lengths),
         batch_first=batch_first)
     for g, e, p in zip(got, expected, ours):
-        np.testing.assert_array_equal(g.data, e.detach().numpy())
-        np.testing.assert_array_equal(g.data, p.data)
+        np.testing.assert_array_equal(g.array, e.detach().numpy())
+        np.testing.assert_array_equal(g.array, p.array)
     sum(g.sum() for g in got).backward()
-    assert all(np.array_equal(p.grad.data, np.ones(p.shape)) for p in ours)
+    assert all(np.array_equal(p.grad.array, np.ones(p.shape)) for p in ours)
 
 
 # ---------------------------------------------- get_total_norm, clip_grads_with_norm_
@@ -174,10 +174,10 @@ def test_total_norm_then_clip_is_clip_grad_norm_as_in_torch(norm_type):
     clip_grads_with_norm_(ours, 0.5, total, foreach=None)
     torch.nn.utils.clip_grads_with_norm_(theirs, 0.5, expected)
     for p, t in zip(ours, theirs):
-        np.testing.assert_allclose(p.grad.data, t.grad.numpy(), rtol=1e-13)
+        np.testing.assert_allclose(p.grad.array, t.grad.numpy(), rtol=1e-13)
     again, _ = pairs(seed=5)
     for p, q in zip(again, ours):
-        p.grad = cr.tensor(np.array(q.grad.data))
+        p.grad = cr.tensor(np.array(q.grad.array))
     assert clip_grad_norm_(again, 1e9, norm_type=norm_type, foreach=False).item() <= 0.5 + 1e-9
 
 

@@ -32,7 +32,7 @@ class Two(cr.autograd.Function):
 
     @staticmethod
     def forward(ctx, x):
-        return x.data * 2, x.data * 3
+        return x.array * 2, x.array * 3
 
     @staticmethod
     def backward(ctx, g1, g2):
@@ -143,11 +143,11 @@ def test_trace_handles_a_node_with_several_outputs(use):
     if use == "first":
         np.testing.assert_array_equal(step.grad[0], [4.0, 4.0])
         assert step.grad[1] is None
-        np.testing.assert_array_equal(x.grad.data, [8.0, 8.0])
+        np.testing.assert_array_equal(x.grad.array, [8.0, 8.0])
     else:
         assert [list(g) for g in step.grad] == [[1.0, 1.0], [1.0, 1.0]]
-        np.testing.assert_array_equal(x.grad.data, [5.0, 5.0])
-    np.testing.assert_array_equal(sum(t.contributions_to(x)), x.grad.data)
+        np.testing.assert_array_equal(x.grad.array, [5.0, 5.0])
+    np.testing.assert_array_equal(sum(t.contributions_to(x)), x.grad.array)
     table = str(t)
     assert re.search(r"TwoBackward +\(\(2,\), ", table) and "x += (2,) norm" in table
     assert "`TwoBackward`" in t.to_markdown()
@@ -165,7 +165,7 @@ def test_max_along_a_dim_is_traced_as_one_node_when_it_has_two_outputs():
         values.sum().backward()
     step = next(s for s in t if s.op.startswith("Max"))
     assert isinstance(step.grad, tuple) and step.grad[1] is None
-    np.testing.assert_array_equal(x.grad.data, [[0.0, 1.0], [1.0, 0.0]])
+    np.testing.assert_array_equal(x.grad.array, [[0.0, 1.0], [1.0, 0.0]])
 
 
 def test_value_steps_carry_their_local_derivatives():

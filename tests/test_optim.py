@@ -95,7 +95,7 @@ def set_grads(params, grads):
 
 def assert_same_params(ours, theirs, step, rtol=1e-12):
     for i, (p, t) in enumerate(zip(ours, theirs)):
-        np.testing.assert_allclose(p.data, t.detach().numpy(), rtol=rtol, atol=1e-14,
+        np.testing.assert_allclose(p.array, t.detach().numpy(), rtol=rtol, atol=1e-14,
                                    err_msg=f"parameter {i} after step {step}")
 
 
@@ -182,7 +182,7 @@ def test_float32_parameters_stay_float32():
         our_optimizer.step()
         their_optimizer.step()
     assert ours.dtype == np.float32 and our_optimizer.state[ours]["exp_avg"].dtype == np.float32
-    np.testing.assert_allclose(ours.data, theirs.detach().numpy(), rtol=1e-6)
+    np.testing.assert_allclose(ours.array, theirs.detach().numpy(), rtol=1e-6)
 
 
 def test_accepts_nn_parameter_and_trains_it():
@@ -192,7 +192,7 @@ def test_accepts_nn_parameter_and_trains_it():
         optimizer.zero_grad()
         (weight * weight).sum().backward()
         optimizer.step()
-    np.testing.assert_allclose(weight.data, np.array([3.0, -1.0]) / 2**10, rtol=1e-6)
+    np.testing.assert_allclose(weight.array, np.array([3.0, -1.0]) / 2**10, rtol=1e-6)
 
 
 def test_step_makes_saved_tensors_stale():
@@ -211,8 +211,8 @@ def test_zero_grad():
     a.grad, b.grad = cr.tensor([3.0, 4.0]), cr.tensor([5.0, 6.0])
     kept = b.grad
     optimizer.zero_grad(set_to_none=False)
-    assert b.grad is kept and np.array_equal(b.grad.data, [0.0, 0.0])
-    assert np.array_equal(a.grad.data, [0.0, 0.0]) and c.grad is None
+    assert b.grad is kept and np.array_equal(b.grad.array, [0.0, 0.0])
+    assert np.array_equal(a.grad.array, [0.0, 0.0]) and c.grad is None
     optimizer.zero_grad()
     assert a.grad is None and b.grad is None
 
@@ -223,7 +223,7 @@ def test_zero_grad_of_a_grad_with_history_gives_a_fresh_tensor():
     assert w.grad.grad_fn is not None
     optimizer = optim.SGD([w], lr=0.1)
     optimizer.zero_grad(set_to_none=False)
-    assert w.grad.grad_fn is None and np.array_equal(w.grad.data, [0.0, 0.0])
+    assert w.grad.grad_fn is None and np.array_equal(w.grad.array, [0.0, 0.0])
 
 
 def test_add_param_group():
@@ -289,7 +289,7 @@ def test_state_dict_round_trip_continues_identically(name, kwargs, via_json):
     assert plain(saved)
     if via_json:
         saved = through_json(saved)
-    copies = [cr.tensor(p.data.copy(), requires_grad=True) for p in params]
+    copies = [cr.tensor(p.array.copy(), requires_grad=True) for p in params]
     resumed = getattr(optim, name)([{"params": copies[:2]}, {"params": copies[2:]}])  # defaults
     resumed.load_state_dict(saved)
     for step in range(8, 16):
@@ -299,7 +299,7 @@ def test_state_dict_round_trip_continues_identically(name, kwargs, via_json):
         uninterrupted.step()
         resumed.step()
         for p, q in zip(params, copies):
-            np.testing.assert_array_equal(p.data, q.data)
+            np.testing.assert_array_equal(p.array, q.array)
     assert [g["lr"] for g in resumed.param_groups] == [g["lr"] for g in uninterrupted.param_groups]
 
 
@@ -446,7 +446,7 @@ def test_parameter_that_does_not_require_grad_is_kept_and_left_alone():
     assert len(ours.param_groups[0]["params"]) == len(theirs.param_groups[0]["params"]) == 2
     ours.param_groups[0]["params"][0].grad = cr.tensor([1.0, 1.0])
     ours.step()
-    np.testing.assert_array_equal(frozen.data, [1.0, 2.0, 3.0])
+    np.testing.assert_array_equal(frozen.array, [1.0, 2.0, 3.0])
 
 
 def test_non_leaf_parameter():
@@ -492,4 +492,4 @@ def test_grad_of_the_wrong_shape_changes_nothing():
     with pytest.raises(ValueError, match=r"SGD.step: parameter 1 of param group 0 has shape "
                                          r"\(1, 2\) but its grad has shape \(2,\)"):
         optimizer.step()
-    np.testing.assert_array_equal(a.data, [1.0, 2.0])
+    np.testing.assert_array_equal(a.array, [1.0, 2.0])

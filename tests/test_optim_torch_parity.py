@@ -91,13 +91,13 @@ class Pair:
         self.their_optimizer.zero_grad()
         mlp_loss(self.ours, self.x, self.y).backward()
         for key, p in self.ours.items():
-            self.theirs[key].grad = torch.tensor(p.grad.data)
+            self.theirs[key].grad = torch.tensor(p.grad.array)
         self.our_optimizer.step()
         self.their_optimizer.step()
 
     def assert_same_weights(self, step, rtol=1e-12):
         for key, p in self.ours.items():
-            np.testing.assert_allclose(p.data, self.theirs[key].detach().numpy(), rtol=rtol,
+            np.testing.assert_allclose(p.array, self.theirs[key].detach().numpy(), rtol=rtol,
                                        atol=1e-15, err_msg=f"{key} after step {step}")
 
 
@@ -115,7 +115,7 @@ def to_chainrule(value):
 def to_torch(value):
     """A chainrule state dict with torch tensors (same dtypes) in place of chainrule's."""
     if isinstance(value, cr.Tensor):
-        return torch.tensor(np.array(value.data))
+        return torch.tensor(np.array(value.array))
     if isinstance(value, dict):
         return {k: to_torch(v) for k, v in value.items()}
     if isinstance(value, list):
@@ -170,12 +170,12 @@ def test_float32_weights_train_as_in_torch():
         our_optimizer.zero_grad()
         mlp_loss(ours, x.astype(np.float32), y.astype(np.float32)).backward()
         for key, p in ours.items():
-            theirs[key].grad = torch.tensor(p.grad.data)
+            theirs[key].grad = torch.tensor(p.grad.array)
         our_optimizer.step()
         their_optimizer.step()
     for key, p in ours.items():
         assert p.dtype == np.float32
-        np.testing.assert_allclose(p.data, theirs[key].detach().numpy(), rtol=1e-5, atol=1e-7)
+        np.testing.assert_allclose(p.array, theirs[key].detach().numpy(), rtol=1e-5, atol=1e-7)
 
 
 # ------------------------------------------------------------- state dicts
@@ -195,7 +195,7 @@ def test_state_dict_has_torchs_layout_keys_types_and_values(name, kwargs):
             assert isinstance(ours, cr.Tensor) and ours.grad_fn is None, key
             assert tuple(ours.shape) == tuple(value.shape), key
             assert str(ours.dtype) == str(value.dtype).replace("torch.", ""), key
-            np.testing.assert_allclose(ours.data, value.numpy(), rtol=1e-12, atol=1e-15)
+            np.testing.assert_allclose(ours.array, value.numpy(), rtol=1e-12, atol=1e-15)
     assert len(mine["param_groups"]) == len(reference["param_groups"])
     for group, reference_group in zip(mine["param_groups"], reference["param_groups"]):
         assert group == reference_group
@@ -214,7 +214,7 @@ def test_a_torch_state_dict_loads_and_training_continues_as_torchs(name, kwargs)
 
     resumed = Pair(name, {})  # default options: the state dict brings the real ones
     for key, p in pair.ours.items():
-        resumed.ours[key].data[...] = p.data
+        resumed.ours[key].array[...] = p.array
         resumed.theirs[key].data.copy_(pair.theirs[key].data)
     resumed.our_optimizer.load_state_dict(to_chainrule(saved_by_torch))
     resumed.their_optimizer.load_state_dict(to_torch(saved_by_us))
@@ -224,7 +224,7 @@ def test_a_torch_state_dict_loads_and_training_continues_as_torchs(name, kwargs)
         resumed.assert_same_weights(step)
         for key, p in pair.ours.items():
             if name != "NAdam":
-                np.testing.assert_allclose(resumed.ours[key].data, p.data, rtol=1e-12,
+                np.testing.assert_allclose(resumed.ours[key].array, p.array, rtol=1e-12,
                                            atol=1e-15)
 
 
@@ -240,12 +240,12 @@ def test_state_dict_round_trip_continues_identically(name, kwargs, via_json):
     saved = pair.our_optimizer.state_dict()
     if via_json:
         saved = json.loads(json.dumps(saved, default=lambda t: t.tolist()))
-    resumed = {k: cr.tensor(p.data.copy(), requires_grad=True) for k, p in pair.ours.items()}
+    resumed = {k: cr.tensor(p.array.copy(), requires_grad=True) for k, p in pair.ours.items()}
     optimizer = getattr(optim, name)(resumed.values())
     optimizer.load_state_dict(saved)
     torch_resumed = None
     if name == "NAdam":
-        torch_resumed = {k: torch.tensor(p.data.copy(), requires_grad=True)
+        torch_resumed = {k: torch.tensor(p.array.copy(), requires_grad=True)
                          for k, p in pair.ours.items()}
         torch_optimizer = torch.optim.NAdam(torch_resumed.values())
         # torch's state dict holds its live tensors: a copy, or both runs would share them
@@ -257,13 +257,13 @@ def test_state_dict_round_trip_continues_identically(name, kwargs, via_json):
         optimizer.step()
         if torch_resumed is None:
             for key, p in pair.ours.items():
-                np.testing.assert_array_equal(resumed[key].data, p.data, err_msg=key)
+                np.testing.assert_array_equal(resumed[key].array, p.array, err_msg=key)
         else:
             for key, p in resumed.items():
-                torch_resumed[key].grad = torch.tensor(p.grad.data)
+                torch_resumed[key].grad = torch.tensor(p.grad.array)
             torch_optimizer.step()
             for key, p in resumed.items():
-                np.testing.assert_allclose(p.data, torch_resumed[key].detach().numpy(),
+                np.testing.assert_allclose(p.array, torch_resumed[key].detach().numpy(),
                                            rtol=1e-12, atol=1e-15, err_msg=key)
 
 
@@ -288,7 +288,7 @@ def test_loading_without_torchs_implementation_flags_fills_them_in():
     for group in saved["param_groups"]:
         for flag in ("foreach", "capturable", "differentiable", "fused"):
             del group[flag]
-    fresh = optim.Adam([cr.tensor(p.data, requires_grad=True) for p in pair.ours.values()])
+    fresh = optim.Adam([cr.tensor(p.array, requires_grad=True) for p in pair.ours.values()])
     fresh.load_state_dict(saved)
     assert fresh.param_groups[0]["fused"] is None and fresh.param_groups[0]["lr"] == 0.01
 
@@ -317,10 +317,10 @@ def test_frozen_parameters_are_accepted_and_never_move():
     reference.bias.requires_grad_(False)
     ours, theirs = optim.SGD(net.parameters(), lr=0.1), torch.optim.SGD(reference.parameters())
     assert len(ours.param_groups[0]["params"]) == len(theirs.param_groups[0]["params"]) == 2
-    before = net.bias.data.copy()
+    before = net.bias.array.copy()
     net(cr.ones(4, 3)).sum().backward()
     ours.step()
-    np.testing.assert_array_equal(net.bias.data, before)
+    np.testing.assert_array_equal(net.bias.array, before)
 
 
 def test_zero_grad_sets_to_none_by_default_as_torch():

@@ -91,7 +91,7 @@ def origin(name):
             and getattr(fn, "__qualname__", "").startswith("Tensor.")):
         return "class body"
     if not callable(fn) and not isinstance(value, property):
-        return "class body"  # a data attribute or slot (Tensor.data, Tensor.op_name)
+        return "class body"  # a data attribute or slot (Tensor.array, Tensor.op_name)
     return None
 
 

@@ -34,7 +34,7 @@ def ours_to_torch(ours, theirs):
     state = ours.state_dict()
     assert [tuple(v.shape) for v in state.values()] == [
         tuple(v.shape) for v in theirs.state_dict().values()]
-    theirs.load_state_dict({k: torch.tensor(np.array(v.data)) for k, v in state.items()},
+    theirs.load_state_dict({k: torch.tensor(np.array(v.array)) for k, v in state.items()},
                            strict=True)
 
 
@@ -68,20 +68,20 @@ def compare(ours, theirs, inputs, dtype, call=None):
     for k, (o, t) in enumerate(zip(ours_out, theirs_out)):
         assert tuple(o.shape) == tuple(t.shape), f"output {k}: shape {o.shape} vs {t.shape}"
         assert o.dtype == dtype
-        np.testing.assert_allclose(o.data, t.detach().numpy(), **tol, err_msg=f"output {k}")
+        np.testing.assert_allclose(o.array, t.detach().numpy(), **tol, err_msg=f"output {k}")
         weight = rng.standard_normal(o.shape).astype(dtype)
         loss_ours = loss_ours + (o * cr.tensor(weight)).sum()
         loss_theirs = loss_theirs + (t * torch.tensor(weight)).sum()
     loss_ours.backward()
     loss_theirs.backward()
     for k, (o, t) in enumerate(zip(flatten(ours_in), flatten(theirs_in))):
-        np.testing.assert_allclose(o.grad.data, t.grad.numpy(), **tol,
+        np.testing.assert_allclose(o.grad.array, t.grad.numpy(), **tol,
                                    err_msg=f"gradient of input {k}")
     theirs_params = dict(theirs.named_parameters())
     for name, p in ours.named_parameters():
         expected = theirs_params[name].grad
         assert p.grad is not None or expected is None, f"{name} got no gradient"
-        np.testing.assert_allclose(p.grad.data, expected.numpy(), **tol,
+        np.testing.assert_allclose(p.grad.array, expected.numpy(), **tol,
                                    err_msg=f"gradient of {name}")
 
 
@@ -175,7 +175,7 @@ def test_state_dicts_move_both_ways(mode):
     back = ours_cls(4, 6, num_layers=2, bidirectional=True, **extra, dtype=cr.float64)
     torch_to_ours(theirs, back)
     for (name, a), b in zip(ours.state_dict().items(), back.state_dict().values()):
-        np.testing.assert_array_equal(a.data, b.data, err_msg=name)
+        np.testing.assert_array_equal(a.array, b.array, err_msg=name)
 
 
 def test_parameter_names_and_shapes_are_torchs():
@@ -194,8 +194,8 @@ def test_initialisation_is_uniform_within_one_over_sqrt_hidden():
     cr.manual_seed(0)
     gru = nn.GRU(10, 25, num_layers=2)
     for name, p in gru.named_parameters():
-        assert np.abs(p.data).max() <= 1 / 5, name
-        assert np.abs(p.data).max() > 0.15, name
+        assert np.abs(p.array).max() <= 1 / 5, name
+        assert np.abs(p.array).max() > 0.15, name
 
 
 def test_dropout_between_layers_in_training():
@@ -206,9 +206,9 @@ def test_dropout_between_layers_in_training():
     expected, (h, _) = lstm(x)
     lstm.train()
     dropped, (h_train, _) = lstm(x)
-    assert not np.allclose(dropped.data, expected.data)
+    assert not np.allclose(dropped.array, expected.array)
     # the first layer's state is taken before dropout: unchanged in training
-    np.testing.assert_allclose(h_train.data[0], h.data[0], rtol=1e-12)
+    np.testing.assert_allclose(h_train.array[0], h.array[0], rtol=1e-12)
 
 
 def test_dropout_with_one_layer_warns():

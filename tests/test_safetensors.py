@@ -87,7 +87,7 @@ def test_every_dtype_both_ways(dtype):
     source = (np.arange(-6, 6).reshape(3, 4) * 7 % 11).astype(dtype)
     ours = st.load(st_torch.save({"x": torch.from_numpy(source)}))["x"]
     assert ours.dtype == source.dtype
-    np.testing.assert_array_equal(ours.data, source)
+    np.testing.assert_array_equal(ours.array, source)
     back = st_torch.load(st.save({"x": ours}))["x"]
     assert back.dtype == torch.from_numpy(source).dtype
     np.testing.assert_array_equal(back.numpy(), source)
@@ -97,7 +97,7 @@ def test_bfloat16_is_read_as_the_same_float32_values_and_loads_back_into_bfloat1
     source = torch.randn(5, 3, generator=torch.Generator().manual_seed(0)).to(torch.bfloat16)
     ours = st.load(st_torch.save({"w": source}))["w"]
     assert ours.dtype == np.float32
-    np.testing.assert_array_equal(ours.data, source.float().numpy())
+    np.testing.assert_array_equal(ours.array, source.float().numpy())
     model = torch.nn.Linear(3, 5, bias=False).to(torch.bfloat16)
     model.load_state_dict({"weight": st_torch.load(st.save({"w": ours}))["w"]})
     assert model.weight.dtype == torch.bfloat16 and torch.equal(model.weight, source)
@@ -141,7 +141,7 @@ def test_tensors_sharing_memory_are_refused_as_safetensors_torch_does():
     with pytest.raises(RuntimeError, match=r"\[\['a', 'b'\]\]"):
         st.save({"a": base[:5], "b": base[3:]})
     halves = st.load(st.save({"a": base[:4], "b": base[4:]}))  # disjoint views: allowed
-    np.testing.assert_array_equal(halves["b"].data, [4.0, 5.0, 6.0, 7.0])
+    np.testing.assert_array_equal(halves["b"].array, [4.0, 5.0, 6.0, 7.0])
 
 
 def test_what_save_refuses():
@@ -216,7 +216,7 @@ def test_tied_weights_move_with_save_model_and_load_model(tmp_path):
     st_torch.save_model(theirs, tmp_path / "torch.safetensors")
     ours = TiedLM()
     assert st.load_model(ours, tmp_path / "torch.safetensors") == ([], [])
-    np.testing.assert_array_equal(ours.head.weight.data, theirs.embed.weight.detach().numpy())
+    np.testing.assert_array_equal(ours.head.weight.array, theirs.embed.weight.detach().numpy())
     assert ours.head.weight is ours.embed.weight
 
     with pytest.raises(RuntimeError, match="share memory"):
@@ -238,7 +238,7 @@ def test_load_model_reports_missing_and_unexpected_names(tmp_path):
         st.load_model(nn.Linear(2, 3), tmp_path / "m.safetensors")
     model = nn.Linear(2, 3)
     assert st.load_model(model, tmp_path / "m.safetensors", strict=False) == (["bias"], ["extra"])
-    np.testing.assert_array_equal(model.weight.data, np.ones((3, 2)))
+    np.testing.assert_array_equal(model.weight.array, np.ones((3, 2)))
 
 
 # ---------------------------------------------------------- malformed files
@@ -332,6 +332,6 @@ def test_tensors_of_another_device_are_written_from_host_copies_and_loaded_onto_
         st.save_file({"w": checked_tensor(np.arange(6.0).reshape(2, 3), dtype=np.float32)}, path)
         on_device = st.load_file(path, device=DEVICE_TYPE)
         assert not violations, violations
-    assert isinstance(on_device["w"].data, CheckedArray)
-    np.testing.assert_array_equal(plain(on_device["w"].data), np.arange(6.0).reshape(2, 3))
+    assert isinstance(on_device["w"].array, CheckedArray)
+    np.testing.assert_array_equal(plain(on_device["w"].array), np.arange(6.0).reshape(2, 3))
     np.testing.assert_array_equal(st_numpy.load_file(path)["w"], np.arange(6.0).reshape(2, 3))

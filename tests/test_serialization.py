@@ -100,7 +100,7 @@ def test_module_state_dict_round_trip_and_load_state_dict(tmp_path):
     twin = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2))
     twin.load_state_dict(load(tmp_path / "net.npz"))
     x = cr.randn(5, 3)
-    assert np.array_equal(net(x).data, twin(x).data)
+    assert np.array_equal(net(x).array, twin(x).array)
 
 
 def test_training_resumed_from_a_checkpoint_matches_training_straight_through(tmp_path):
@@ -131,8 +131,8 @@ def test_training_resumed_from_a_checkpoint_matches_training_straight_through(tm
     fresh_opt.load_state_dict(checkpoint["optimizer"])
     for seed in range(2, 4):
         step(fresh, fresh_opt, seed)
-    assert np.array_equal(fresh.weight.data, net.weight.data)
-    assert np.array_equal(fresh.bias.data, net.bias.data)
+    assert np.array_equal(fresh.weight.array, net.weight.array)
+    assert np.array_equal(fresh.bias.array, net.bias.array)
 
 
 def test_a_shared_array_is_stored_once(tmp_path):
@@ -142,7 +142,7 @@ def test_a_shared_array_is_stored_once(tmp_path):
     with np.load(tmp_path / "t.npz") as archive:
         assert len(archive.files) == 2
     loaded = load(tmp_path / "t.npz")
-    assert loaded["encoder"].data is loaded["decoder"].data is loaded["raw"][0]
+    assert loaded["encoder"].array is loaded["decoder"].array is loaded["raw"][0]
 
 
 def test_overwrite_replaces_the_previous_checkpoint(tmp_path):
@@ -318,10 +318,10 @@ def test_file_objects_both_ways():
 
     class Stream:  # readable, not seekable: a pipe or a socket
         def __init__(self, data):
-            self.data = io.BytesIO(data)
+            self.array = io.BytesIO(data)
 
         def read(self, n=-1):
-            return self.data.read(n)
+            return self.array.read(n)
 
     assert_same(optimizer_state(), load(Stream(buffer.getvalue())))
 
@@ -383,7 +383,7 @@ def test_the_suggested_conversion_works_for_a_pytorch_training_checkpoint(tmp_pa
     checkpoint = load(tmp_path / "ckpt.npz")
     ours = nn.Linear(3, 2)
     ours.load_state_dict(checkpoint["model"])
-    np.testing.assert_array_equal(ours.weight.data, model.weight.detach().numpy())
+    np.testing.assert_array_equal(ours.weight.array, model.weight.detach().numpy())
     state = checkpoint["optimizer"]
     assert set(state["state"]) == {0, 1} and state["param_groups"][0]["betas"] == (0.9, 0.999)
     np.testing.assert_array_equal(state["state"][0]["exp_avg"].data,

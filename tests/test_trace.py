@@ -183,8 +183,8 @@ def test_tensor_steps_rules_and_contributions_match_torch():
     for leaf, torch_leaf in [(x, tx), (w, tw), (b, tb)]:
         contributions = t.contributions_to(leaf)
         assert all(g.shape == leaf.shape for g in contributions)
-        np.testing.assert_array_equal(sum(contributions), leaf.grad.data)
-        np.testing.assert_allclose(leaf.grad.data, torch_leaf.grad.numpy(), rtol=1e-6)
+        np.testing.assert_array_equal(sum(contributions), leaf.grad.array)
+        np.testing.assert_allclose(leaf.grad.array, torch_leaf.grad.numpy(), rtol=1e-6)
     assert len(t.contributions_to(x)) == 2  # x is used twice: through h and directly
     np.testing.assert_array_equal(t.contributions_to(h)[0], t[3].grad)  # a non-leaf Tensor
 
@@ -199,8 +199,8 @@ def test_a_tensor_used_twice():
         np.testing.assert_array_equal(g, [1.0, 2.0])
     tx = torch.tensor([1.0, 2.0], requires_grad=True)
     (tx * tx).sum().backward()
-    np.testing.assert_array_equal(sum(t.contributions_to(x)), x.grad.data)
-    np.testing.assert_array_equal(x.grad.data, tx.grad.numpy())
+    np.testing.assert_array_equal(sum(t.contributions_to(x)), x.grad.array)
+    np.testing.assert_array_equal(x.grad.array, tx.grad.numpy())
     assert "x.grad += 2 contributions, total (2,) norm 4.472" in str(t)
 
 
@@ -212,7 +212,7 @@ def test_tensor_gradients_are_identical_with_tracing():
     def grads():
         model.zero_grad()
         cr.nn.functional.mse_loss(model(inputs), targets).backward()
-        return [p.grad.data.copy() for p in model.parameters()]
+        return [p.grad.array.copy() for p in model.parameters()]
 
     untraced = grads()
     with trace_backward(model=model) as t:
@@ -222,7 +222,7 @@ def test_tensor_gradients_are_identical_with_tracing():
     names = [name for name, _, _ in t.leaves()]
     assert sorted(names) == ["0.bias", "0.weight", "2.bias", "2.weight"]
     for name, p in model.named_parameters():
-        np.testing.assert_array_equal(sum(t.contributions_to(p)), p.grad.data)
+        np.testing.assert_array_equal(sum(t.contributions_to(p)), p.grad.array)
         assert f"{name} += ({', '.join(map(str, p.shape))}" in str(t)
     assert "_Outputs" not in str(t) and all(s.op.endswith("Backward") for s in t)
 
@@ -233,7 +233,7 @@ def test_the_record_does_not_change_when_grad_is_later_accumulated_in_place():
         (x * 2).sum().backward()
     recorded = t.contributions_to(x)[0]
     (x * 2).sum().backward()  # adds into x.grad in place
-    np.testing.assert_array_equal(x.grad.data, [4.0, 4.0])
+    np.testing.assert_array_equal(x.grad.array, [4.0, 4.0])
     np.testing.assert_array_equal(recorded, [2.0, 2.0])
     np.testing.assert_array_equal(t.contributions_to(x)[0], [2.0, 2.0])
 
@@ -243,7 +243,7 @@ def test_the_record_does_not_change_when_grad_is_later_accumulated_in_place():
     with trace_backward() as t:
         ((x + 1) * 2).sum().backward()
     ((x + 1) * 2).sum().backward()
-    np.testing.assert_array_equal(x.grad.data, [4.0, 4.0])
+    np.testing.assert_array_equal(x.grad.array, [4.0, 4.0])
     assert t[2].op == "AddBackward"
     np.testing.assert_array_equal(t[2].grad, [2.0, 2.0])
 
@@ -255,7 +255,7 @@ def test_tensor_rules_come_from_the_op_docstring():
         @staticmethod
         def forward(ctx, x):
             ctx.save_for_backward(x)
-            return x.data**3
+            return x.array**3
 
         @staticmethod
         def backward(ctx, grad):

@@ -80,20 +80,20 @@ def test_sdpa_matches_torch_in_float32_and_its_default_kernel(case):
     m_theirs = torch.tensor(bool_mask()) if bool_mask else (ts[3] if len(ts) > 3 else None)
     out = F.scaled_dot_product_attention(*xs[:3], attn_mask=m_ours, **options)
     expected = TF.scaled_dot_product_attention(*ts[:3], attn_mask=m_theirs, **options)
-    np.testing.assert_allclose(out.data, expected.detach().numpy(), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(out.array, expected.detach().numpy(), rtol=1e-4, atol=1e-5)
     out.sum().backward()
     expected.sum().backward()
     for x, t in zip(xs, ts):
-        np.testing.assert_allclose(x.grad.data, t.grad.numpy(), rtol=1e-4, atol=1e-5)
+        np.testing.assert_allclose(x.grad.array, t.grad.numpy(), rtol=1e-4, atol=1e-5)
 
 
 def test_sdpa_rows_masked_entirely_give_zeros_and_finite_gradients():
     q = cr.randn(1, 3, 4, dtype=cr.float64, requires_grad=True)
     mask = cr.tensor([[True, True, False], [False, False, False], [True, False, False]])
     out = F.scaled_dot_product_attention(q, q, q, attn_mask=mask)
-    np.testing.assert_array_equal(out.data[0, 1], 0)
+    np.testing.assert_array_equal(out.array[0, 1], 0)
     out.sum().backward()
-    assert np.isfinite(q.grad.data).all()
+    assert np.isfinite(q.grad.array).all()
 
 
 def test_sdpa_dropout_is_drawn_and_scaled():
@@ -101,9 +101,9 @@ def test_sdpa_dropout_is_drawn_and_scaled():
     q = cr.randn(2, 8, 4, dtype=cr.float64)
     full = F.scaled_dot_product_attention(q, q, q)
     dropped = F.scaled_dot_product_attention(q, q, q, dropout_p=0.5)
-    assert not np.allclose(full.data, dropped.data)
+    assert not np.allclose(full.array, dropped.array)
     everything = F.scaled_dot_product_attention(q, q, q, dropout_p=1.0)
-    np.testing.assert_array_equal(everything.data, 0)
+    np.testing.assert_array_equal(everything.array, 0)
 
 
 SDPA_ERRORS = [
@@ -159,7 +159,7 @@ def test_layer_norm_is_also_torch_layer_norm_and_weight_only():
     w = np.linspace(0.5, 2, 4)
     out = cr.layer_norm(cr.tensor(x), [4], weight=cr.tensor(w))
     expected = torch.layer_norm(torch.tensor(x), [4], weight=torch.tensor(w))
-    np.testing.assert_allclose(out.data, expected.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(out.array, expected.numpy(), rtol=1e-12)
 
 
 def test_layer_norm_module_uses_the_op_and_takes_bias_false():
@@ -291,9 +291,9 @@ def test_multihead_attention_init_is_torchs():
     cr.manual_seed(0)
     attention = nn.MultiheadAttention(16, 4)
     bound = np.sqrt(6 / (16 + 48))
-    assert np.abs(attention.in_proj_weight.data).max() <= bound
-    np.testing.assert_array_equal(attention.in_proj_bias.data, 0)
-    np.testing.assert_array_equal(attention.out_proj.bias.data, 0)
+    assert np.abs(attention.in_proj_weight.array).max() <= bound
+    np.testing.assert_array_equal(attention.in_proj_bias.array, 0)
+    np.testing.assert_array_equal(attention.out_proj.bias.array, 0)
     assert repr(attention).startswith("MultiheadAttention(\n  (out_proj): Linear")
 
 
@@ -335,8 +335,8 @@ def test_functional_multi_head_attention_forward_matches_torch():
     out, weights = F.multi_head_attention_forward(*(cr.tensor(x),) * 3, *args(ours))
     expected, expected_weights = TF.multi_head_attention_forward(*(torch.tensor(x),) * 3,
                                                                  *args(theirs))
-    np.testing.assert_allclose(out.data, expected.detach().numpy(), rtol=1e-10, atol=1e-12)
-    np.testing.assert_allclose(weights.data, expected_weights.detach().numpy(), rtol=1e-10)
+    np.testing.assert_allclose(out.array, expected.detach().numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(weights.array, expected_weights.detach().numpy(), rtol=1e-10)
 
 
 # ----------------------------------------------------------- the transformer layers
@@ -478,7 +478,7 @@ def test_generate_square_subsequent_mask_is_torchs():
     mask = nn.Transformer.generate_square_subsequent_mask(4)
     expected = torch.nn.Transformer.generate_square_subsequent_mask(4)
     assert mask.dtype == np.float32 and not mask.requires_grad
-    np.testing.assert_array_equal(mask.data, expected.numpy())
+    np.testing.assert_array_equal(mask.array, expected.numpy())
 
 
 def test_transformer_xavier_init_and_layer_copies():
@@ -486,9 +486,9 @@ def test_transformer_xavier_init_and_layer_copies():
     model = nn.Transformer(16, 2, 2, 1, 32)
     first, second = model.encoder.layers
     assert first.linear1.weight is not second.linear1.weight
-    np.testing.assert_array_equal(model.encoder.layers[0].norm1.weight.data, 1)
+    np.testing.assert_array_equal(model.encoder.layers[0].norm1.weight.array, 1)
     bound = np.sqrt(6 / (16 + 32))
-    assert np.abs(first.linear1.weight.data).max() <= bound
+    assert np.abs(first.linear1.weight.array).max() <= bound
     assert repr(nn.TransformerEncoderLayer(8, 2, 16)).count("Dropout") == 3
 
 

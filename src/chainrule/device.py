@@ -6,8 +6,8 @@ today). Ops never name numpy for array work: they ask the backend of their
 operands, as Chainer's ``get_array_module`` does, so a GPU backend (CuPy)
 can be added here without touching a single op::
 
-    xp = array_module(x.data)            # numpy for a CPU array
-    out = xp.exp(x.data)
+    xp = array_module(x.array)            # numpy for a CPU array
+    out = xp.exp(x.array)
 
 Metadata that is the same for every backend (dtypes, shapes, broadcasting
 rules) may still use numpy directly.

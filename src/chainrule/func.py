@@ -251,7 +251,7 @@ def _jacobian_rows(output, leaves, keep, check=None):
     """d output / d leaf for each leaf, one VJP per element of ``output``."""
     rows = []
     for k in range(output.numel()):
-        one_hot = array_module(output.data).zeros(output.numel(), output.dtype)
+        one_hot = array_module(output.array).zeros(output.numel(), output.dtype)
         one_hot[k] = 1
         cotangent = Tensor._make(one_hot.reshape(output.shape), False, None)
         rows.append(_gradients([output], leaves, [cotangent], create_graph=keep,
@@ -262,7 +262,7 @@ def _jacobian_rows(output, leaves, keep, check=None):
         if rows:
             jacobians.append(stack([row[i] for row in rows]).reshape(shape))
         else:  # an output with no elements
-            jacobians.append(Tensor._make(array_module(leaf.data).zeros(shape, leaf.dtype),
+            jacobians.append(Tensor._make(array_module(leaf.array).zeros(shape, leaf.dtype),
                                           False, None))
     return tuple(jacobians)
 
@@ -288,7 +288,7 @@ def _gradients(outputs, inputs, cotangents, create_graph, retain_graph, check=No
 
 def _zeros_like(x, requires_grad):
     """A new leaf of zeros shaped like ``x``, on its device."""
-    return Tensor._make(array_module(x.data).zeros_like(x.data), requires_grad, None)
+    return Tensor._make(array_module(x.array).zeros_like(x.array), requires_grad, None)
 
 
 def _fresh_leaf(x, recording, op, what):

@@ -73,7 +73,7 @@ class Generator:
 
     def set_state(self, new_state):
         """Go back to a state from ``get_state`` (a uint8 tensor); returns this generator."""
-        array = new_state.data if isinstance(new_state, Tensor) else new_state
+        array = new_state.array if isinstance(new_state, Tensor) else new_state
         try:
             state = json.loads(np.asarray(array, dtype=np.uint8).tobytes().decode())
             rng = self._backend.default_rng(0)

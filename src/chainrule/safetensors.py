@@ -106,7 +106,7 @@ def _prepare(tensors, metadata, caller):
         if name == METADATA:
             raise SafetensorError(f"{caller}: {METADATA!r} is the header's metadata entry and "
                                   "cannot name a tensor")
-        array = value.data if isinstance(value, Tensor) else value
+        array = value.array if isinstance(value, Tensor) else value
         if not (isinstance(array, np.ndarray) or backend_of(array) is not _HOST):
             raise SafetensorError(f"{caller}: the value for {name!r} is a {type(value).__name__}; "
                                   "safetensors holds tensors (a dict of str to Tensor)")
@@ -442,5 +442,5 @@ def _tied_groups(state):
     """Sorted lists of the names in ``state`` whose tensors are one array (tied weights)."""
     by_array = {}
     for name, tensor in state.items():
-        by_array.setdefault(id(tensor.data), []).append(name)
+        by_array.setdefault(id(tensor.array), []).append(name)
     return [sorted(names) for names in by_array.values() if len(names) > 1]

@@ -126,7 +126,7 @@ def _is_file_object(f, method):
 def _flatten(obj, path, arrays, seen_arrays, open_containers):
     """The JSON node for ``obj``; its arrays go into ``arrays`` under their escaped path."""
     if isinstance(obj, Tensor):
-        return _array_node("tensor", obj.data, path, arrays, seen_arrays)
+        return _array_node("tensor", obj.array, path, arrays, seen_arrays)
     foreign = _torch_tensor(obj)
     if foreign is not None:
         return _array_node("tensor", foreign[0], path, arrays, seen_arrays, place=foreign[1])

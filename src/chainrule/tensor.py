@@ -36,7 +36,7 @@ class Tensor:
     floating-point tensors can require grad.
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "grad_fn", "_version", "_hooks", "_view_of",
+    __slots__ = ("array", "grad", "requires_grad", "grad_fn", "_version", "_hooks", "_view_of",
                  "_output_nr", "__weakref__")
     __array_priority__ = 1000  # numpy defers to Tensor's reflected operators
     __hash__ = object.__hash__  # == is elementwise, so hash by identity
@@ -64,7 +64,7 @@ class Tensor:
         output of ``grad_fn`` this tensor is (for ops with several outputs).
         """
         t = object.__new__(cls)
-        t.data = data
+        t.array = data
         t.grad = None
         t.requires_grad = requires_grad
         t.grad_fn = grad_fn
@@ -74,24 +74,46 @@ class Tensor:
         t._output_nr = output_nr
         return t
 
+    # ------------------------------------------------------------------ data
+
+    @property
+    def data(self):
+        """This tensor's values as a tensor that shares its memory, outside the graph.
+
+        As in PyTorch: ``p.data.normal_(0, 0.02)``, ``p.data.add_(g, alpha=-lr)`` and
+        ``p.data += update`` change ``p`` itself, with no graph recorded and no
+        version bump seen by autograd (``detach()`` is the safe form; it does bump
+        them). The array itself is ``.array`` (numpy's, or the device library's);
+        ``.numpy()`` gives a host numpy array.
+        """
+        return Tensor._make(self.array, False, None)
+
+    @data.setter
+    def data(self, value):
+        """``p.data = t``: ``p`` now holds ``t``'s values (its memory), any shape or dtype."""
+        if isinstance(value, Tensor):
+            self.array = value.array
+        else:
+            self.array = _to_array(value, None, None)
+
     # -------------------------------------------------------------- metadata
 
     @property
     def shape(self):
-        return self.data.shape
+        return self.array.shape
 
     @property
     def ndim(self):
-        return self.data.ndim
+        return self.array.ndim
 
     @property
     def dtype(self):
-        return self.data.dtype
+        return self.array.dtype
 
     @property
     def device(self):
         """Where the data lives: ``device(type='cpu')`` for numpy arrays."""
-        return device_of(self.data)
+        return device_of(self.array)
 
     @property
     def is_cuda(self):
@@ -103,33 +125,33 @@ class Tensor:
         return self.grad_fn is None
 
     def size(self, dim=None):
-        return self.data.shape if dim is None else self.data.shape[_check_dim(dim, self.ndim, "size")]
+        return self.array.shape if dim is None else self.array.shape[_check_dim(dim, self.ndim, "size")]
 
     def dim(self):
-        return self.data.ndim
+        return self.array.ndim
 
     def numel(self):
-        return self.data.size
+        return self.array.size
 
     def __iter__(self):
-        if self.data.ndim == 0:
+        if self.array.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
-        return (self[i] for i in range(self.data.shape[0]))
+        return (self[i] for i in range(self.array.shape[0]))
 
     def __len__(self):
-        if self.data.ndim == 0:
+        if self.array.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return self.data.shape[0]
+        return self.array.shape[0]
 
     # ----------------------------------------------------- leaving the graph
 
     def item(self):
-        if self.data.size != 1:
+        if self.array.size != 1:
             raise ValueError(
                 f"item: only a tensor with one element can be converted to a Python number; "
                 f"this one has shape {tuple(self.shape)}"
             )
-        return self.data.item()
+        return self.array.item()
 
     def numpy(self):
         """The underlying array (shared, not copied)."""
@@ -138,13 +160,13 @@ class Tensor:
                 "numpy: can't call numpy() on a tensor that requires grad; "
                 "use tensor.detach().numpy() instead"
             )
-        return self.data
+        return self.array
 
     def tolist(self):
-        return self.data.tolist()
+        return self.array.tolist()
 
     def __array__(self, dtype=None, copy=None):
-        return self.data if dtype is None else self.data.astype(dtype)
+        return self.array if dtype is None else self.array.astype(dtype)
 
     def __float__(self):
         return float(self.item())
@@ -154,38 +176,38 @@ class Tensor:
 
     def __index__(self):
         """An integer tensor of one element as a Python int: ``data[i:i + n]`` with a tensor i."""
-        if self.data.size != 1 or self.data.dtype.kind not in "iub":
+        if self.array.size != 1 or self.array.dtype.kind not in "iub":
             raise TypeError(f"only integer tensors of a single element can be converted to an "
-                            f"index; this one is {self.data.dtype} of shape {tuple(self.shape)}")
-        return int(self.data.item())
+                            f"index; this one is {self.array.dtype} of shape {tuple(self.shape)}")
+        return int(self.array.item())
 
     def __format__(self, format_spec):
         """A 0-d tensor formats as its number (``f"{loss:.4f}"``); others as ``str``."""
-        if self.data.ndim == 0:
-            return self.data.item().__format__(format_spec)
+        if self.array.ndim == 0:
+            return self.array.item().__format__(format_spec)
         return object.__format__(self, format_spec)
 
     def __bool__(self):
-        if self.data.size != 1:
+        if self.array.size != 1:
             raise RuntimeError(
-                f"bool: the truth value of a tensor with {self.data.size} elements is "
+                f"bool: the truth value of a tensor with {self.array.size} elements is "
                 "ambiguous; use .any() or .all()"
             )
-        return bool(self.data.item())
+        return bool(self.array.item())
 
     def detach(self):
         """The same data (shared), cut out of the graph."""
-        out = Tensor._make(self.data, False, None)
+        out = Tensor._make(self.array, False, None)
         out._version = self._version
         return out
 
     # ------------------------------------------------------------- gradients
 
     def requires_grad_(self, requires_grad=True):
-        if requires_grad and not np.issubdtype(self.data.dtype, np.floating):
+        if requires_grad and not np.issubdtype(self.array.dtype, np.floating):
             raise RuntimeError(
                 f"requires_grad: only tensors of floating point dtype can require gradients; "
-                f"this one is {self.data.dtype}. Convert it first, e.g. x.float()"
+                f"this one is {self.array.dtype}. Convert it first, e.g. x.float()"
             )
         if not requires_grad and self.grad_fn is not None:
             raise RuntimeError(
@@ -218,8 +240,8 @@ class Tensor:
     # ---------------------------------------------------------------- repr
 
     def __repr__(self):
-        body = np.array2string(self.data, separator=", ", prefix="tensor(", threshold=1000)
-        extras = [f"dtype={self.data.dtype}"]
+        body = np.array2string(self.array, separator=", ", prefix="tensor(", threshold=1000)
+        extras = [f"dtype={self.array.dtype}"]
         if self.grad_fn is not None:
             extras.append(f"grad_fn={self.grad_fn!r}")
         elif self.requires_grad:
@@ -246,20 +268,20 @@ class Tensor:
             )
         if recording and self._view_of is not None and self._view_of.requires_grad:
             return self._modify_view_in_place(op, compute)
-        source = Tensor._make(self.data, self.requires_grad, self.grad_fn, self._output_nr)
+        source = Tensor._make(self.array, self.requires_grad, self.grad_fn, self._output_nr)
         if recording:
             result, new_nodes = _recording_new_nodes(compute, source)
             for node in new_nodes:
-                node._keep_own_copy_of(self.data)
+                node._keep_own_copy_of(self.array)
         else:
             result = compute(source)
-        if result.data.shape != self.data.shape:
+        if result.array.shape != self.array.shape:
             raise RuntimeError(
                 f"{op}: the result has shape {tuple(result.shape)}, but the tensor changed in "
                 f"place has shape {tuple(self.shape)}; an in-place op cannot change the shape"
             )
-        if result.data is not self.data:
-            self.data[...] = result.data
+        if result.array is not self.array:
+            self.array[...] = result.array
         self._version[0] += 1
         if result.requires_grad:
             self.requires_grad = True
@@ -276,8 +298,8 @@ class Tensor:
                 "supported (only views made by basic indexing, like y[0] or y[:, 1:], are); "
                 "clone() the view first"
             )
-        result = compute(Tensor._make(self.data.copy(), self.requires_grad, self.grad_fn))
-        if result.data.shape != self.data.shape:
+        result = compute(Tensor._make(self.array.copy(), self.requires_grad, self.grad_fn))
+        if result.array.shape != self.array.shape:
             raise RuntimeError(
                 f"{op}: the result has shape {tuple(result.shape)}, but the view changed in "
                 f"place has shape {tuple(self.shape)}; an in-place op cannot change the shape"
@@ -317,7 +339,7 @@ def _to_array(data, dtype, device=None):
     if dtype is not None:
         dtype = _as_dtype(dtype)
     if isinstance(data, Tensor):
-        data = data.data
+        data = data.array
     if isinstance(data, (np.ndarray, np.generic)):  # numpy data keeps its dtype, as in PyTorch
         return backend.xp.array(data, dtype=dtype, copy=True)
     if isinstance(data, (str, bytes)) or data is None:

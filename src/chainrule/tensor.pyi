@@ -10,7 +10,7 @@ __all__ = ['Tensor', 'tensor', 'from_numpy']
 class Tensor:
     """An n-dimensional array with an optional gradient."""
     __array_priority__: Any
-    data: Any
+    array: Any
     grad: Any
     grad_fn: Any
     input_dtypes: Any
@@ -308,6 +308,8 @@ class Tensor:
         """A copy of ``input`` with its own memory, still in the graph."""
     def contiguous(self, memory_format=...):
         """``input`` itself when its memory is in row-major order, else a row-major copy."""
+    def copy_(self, src, non_blocking=...):
+        """This tensor's values replaced by ``src``'s (broadcast, cast to this dtype), in place;"""
     def copysign(self, other):
         """|input| with the sign of other (which may be a number), as a float tensor."""
     def copysign_(self, other):
@@ -340,6 +342,9 @@ class Tensor:
         """In-place ``cumprod``: the result is written into this tensor."""
     def cumsum(self, dim, *, dtype=...):
         """Running sums along ``dim``: y_i = x_0 + ... + x_i."""
+    @property
+    def data(self):
+        """This tensor's values as a tensor that shares its memory, outside the graph."""
     def deg2rad(self):
         """Degrees to radians: input * pi / 180."""
     def deg2rad_(self):

@@ -56,18 +56,18 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-4, directions=3, seed=0):
         analytic = autograd_grad([outputs[k] for k in tracked], [inputs[i] for i in wrt],
                                  [_like(weights[k], outputs[k]) for k in tracked],
                                  retain_graph=True, allow_unused=True)
-    analytic = [np.zeros(inputs[i].shape) if g is None else _host(g.data)
+    analytic = [np.zeros(inputs[i].shape) if g is None else _host(g.array)
                 for i, g in zip(wrt, analytic)]
 
     def weighted_output(shifted):
         outs = _as_tuple(fn(*shifted))
-        return sum(float(np.sum(_host(o.data) * w)) for o, w in zip(outs, weights))
+        return sum(float(np.sum(_host(o.array) * w)) for o, w in zip(outs, weights))
 
     for _ in range(directions):
         direction = [rng.standard_normal(inputs[i].shape) for i in wrt]
         plus, minus = list(inputs), list(inputs)
         for i, d in zip(wrt, direction):
-            x = _host(inputs[i].data)
+            x = _host(inputs[i].array)
             plus[i] = _like(x + eps * d, inputs[i]).requires_grad_()
             minus[i] = _like(x - eps * d, inputs[i]).requires_grad_()
         numeric = (weighted_output(plus) - weighted_output(minus)) / (2 * eps)
@@ -116,7 +116,7 @@ def _like(host_array, t):
 
 def _zeros(t):
     """float64 zeros shaped like ``t``, on its device."""
-    return Tensor._make(array_module(t.data).zeros(t.shape), False, None)
+    return Tensor._make(array_module(t.array).zeros(t.shape), False, None)
 
 
 def _as_tuple(x):

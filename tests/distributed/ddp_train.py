@@ -35,7 +35,7 @@ def make_model(seed):
 
 
 def flat(module):
-    return np.concatenate([p.data.ravel() for p in module.parameters()])
+    return np.concatenate([p.array.ravel() for p in module.parameters()])
 
 
 def assert_replicas_identical(module, what):
@@ -158,7 +158,7 @@ else:
 
 # ---- 4. buffers follow rank 0, at construction and at every forward
 module = nn.Sequential(nn.Linear(3, 3), nn.BatchNorm1d(3)).double()
-module[1].running_mean.data[...] = rank
+module[1].running_mean.array[...] = rank
 ddp = DDP(module)
 assert np.all(module[1].running_mean.numpy() == 0), "buffers are rank 0's after construction"
 ddp(cr.tensor(rng.standard_normal((4, 3)) + rank))  # each rank updates its running stats

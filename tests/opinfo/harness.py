@@ -89,7 +89,7 @@ def compare_outputs(ours, theirs, where, rtol=RTOL, atol=ATOL, values=True, chec
             if check_dtypes and bool(o.requires_grad) != bool(t.requires_grad):
                 raise Mismatch(f"{at}: requires_grad {o.requires_grad}, torch {t.requires_grad}")
             if values:
-                _close(np.asarray(o.data), t.numpy(force=True), rtol, atol, at)
+                _close(np.asarray(o.array), t.numpy(force=True), rtol, atol, at)
         elif isinstance(t, (numbers.Number, np.generic)):
             if isinstance(o, cr.Tensor) or not isinstance(o, (numbers.Number, np.generic)):
                 raise Mismatch(f"{at}: got {type(o).__name__}, torch gives {type(t).__name__}")
@@ -138,7 +138,7 @@ def _weighted_sum_ours(tensors, weights):
 
 def _as_arrays(grads, leaves):
     return [np.zeros(tuple(x.shape)) if g is None else
-            (g.numpy(force=True) if isinstance(g, torch.Tensor) else np.asarray(g.data))
+            (g.numpy(force=True) if isinstance(g, torch.Tensor) else np.asarray(g.array))
             for g, x in zip(grads, leaves)]
 
 
@@ -322,7 +322,7 @@ def finite_difference_check(op, sample, where, differentiated=None):
 
     if any(x.numel() > 400 for x in leaves):
         return  # differences cost a forward per element; small samples cover the rule
-    inputs = tuple(cr.tensor(x.data.copy(), requires_grad=True) for x in leaves)
+    inputs = tuple(cr.tensor(x.array.copy(), requires_grad=True) for x in leaves)
     try:
         cr.testing.gradcheck(seeded, inputs)
     except Exception as error:  # GradcheckError carries the numbers

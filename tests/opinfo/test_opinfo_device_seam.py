@@ -70,10 +70,10 @@ def test_opinfo_runs_through_the_device_seam(op):
             results = _run(op, sample[0], _make_checked)
             violations = list(checking_backend.violations)
     assert not violations, f"{where}: {len(violations)} seam violation(s), the first: {violations[0]}"
-    made_outside = [what for what, t in results if not isinstance(t.data, CheckedArray)]
+    made_outside = [what for what, t in results if not isinstance(t.array, CheckedArray)]
     assert not made_outside, f"{where}: made outside the device seam: {made_outside}"
     assert [w for w, _ in results] == [w for w, _ in expected], where
     for (what, got), (_, want) in zip(results, expected):
         assert got.dtype == want.dtype, f"{where}: {what} dtype"
-        np.testing.assert_allclose(plain(got.data), np.asarray(want.data), rtol=1e-10,
+        np.testing.assert_allclose(plain(got.array), np.asarray(want.array), rtol=1e-10,
                                    atol=1e-12, equal_nan=True, err_msg=f"{where}: {what}")

@@ -48,7 +48,7 @@ def check_op(ours, theirs, arrays, differentiable=None, second_order=True, rtol=
     out = ours(*xs)
     expected = theirs(*ts)
     assert tuple(out.shape) == tuple(expected.shape), f"shape {out.shape} != {tuple(expected.shape)}"
-    np.testing.assert_allclose(out.data, expected.detach().numpy(), rtol=rtol, atol=atol,
+    np.testing.assert_allclose(out.array, expected.detach().numpy(), rtol=rtol, atol=atol,
                                err_msg="forward value differs from PyTorch")
 
     wrt = [i for i, d in enumerate(differentiable) if d]
@@ -65,7 +65,7 @@ def check_op(ours, theirs, arrays, differentiable=None, second_order=True, rtol=
                                          create_graph=second_order, allow_unused=True)
     for i, g, e in zip(wrt, grads, expected_grads):
         e_array = np.zeros(arrays[i].shape) if e is None else e.detach().numpy()
-        g_array = np.zeros(arrays[i].shape) if g is None else g.data
+        g_array = np.zeros(arrays[i].shape) if g is None else g.array
         np.testing.assert_allclose(g_array, e_array, rtol=rtol, atol=atol,
                                    err_msg=f"gradient of input {i} differs from PyTorch")
 
@@ -87,7 +87,7 @@ def check_op(ours, theirs, arrays, differentiable=None, second_order=True, rtol=
                     hvp = cr.autograd.grad(ours_scalar, [xs[i] for i in wrt], allow_unused=True)
             for i, h, e in zip(wrt, hvp, expected_hvp):
                 e_array = np.zeros(arrays[i].shape) if e is None else e.numpy(force=True)
-                h_array = np.zeros(arrays[i].shape) if h is None else h.data
+                h_array = np.zeros(arrays[i].shape) if h is None else h.array
                 np.testing.assert_allclose(h_array, e_array, rtol=rtol * 10, atol=atol * 10,
                                            err_msg=f"second derivative of input {i} differs")
 

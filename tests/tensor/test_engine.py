@@ -19,7 +19,7 @@ BOTH = pytest.mark.parametrize("lib", [cr, torch], ids=["chainrule", "torch"])
 
 
 def values(t):
-    return np.asarray(t.detach().numpy() if isinstance(t, torch.Tensor) else t.data,
+    return np.asarray(t.detach().numpy() if isinstance(t, torch.Tensor) else t.array,
                       dtype=np.float64)
 
 
@@ -275,7 +275,7 @@ class TestGraphLifetime:
         for _ in range(100_000):
             y = y * 1.0001
         y.sum().backward()
-        np.testing.assert_allclose(x.grad.data, [1.0001 ** 100_000] * 2, rtol=1e-9)
+        np.testing.assert_allclose(x.grad.array, [1.0001 ** 100_000] * 2, rtol=1e-9)
         del y  # freeing the chain must not recurse either
 
     def test_backward_frees_saved_arrays_and_dropping_the_output_frees_the_graph(self):
@@ -327,7 +327,7 @@ class TestHigherOrder:
             (g,) = lib.autograd.grad(y, [x], create_graph=True)
             return lib.autograd.grad((g * v).sum(), [x])[0]
 
-        np.testing.assert_allclose(hvp(cr).data, hvp(torch).numpy(), rtol=1e-10)
+        np.testing.assert_allclose(hvp(cr).array, hvp(torch).numpy(), rtol=1e-10)
 
 
 class TestAutogradGrad:
@@ -500,4 +500,4 @@ class TestAnomalyDetection:
             pass
         x = cr.tensor([0.0, 1.0], requires_grad=True)
         planted_log(x).sum().backward()  # no error
-        assert np.isinf(x.grad.data[0])
+        assert np.isinf(x.grad.array[0])

@@ -12,9 +12,9 @@ def test_in_place_copies_old_values_only_when_a_new_node_saved_them():
     a = cr.tensor([1.0, 2.0, 3.0], requires_grad=True)
     x = cr.tensor([2.0, 3.0, 4.0], requires_grad=True)
     y = a * 1.0  # a non-leaf we may change in place
-    before = y.data
+    before = y.array
     y.mul_(x)  # Mul saves the old y for d/dx
-    assert y.data is before  # written in place, not rebound
+    assert y.array is before  # written in place, not rebound
     y.sum().backward()
     ta = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)
     tx = torch.tensor([2.0, 3.0, 4.0], requires_grad=True)
@@ -46,16 +46,16 @@ def test_fan_in_sums_are_right_without_and_with_create_graph():
     x = cr.tensor([0.5, -1.5], requires_grad=True)
     y = x * x + x * 3 + x.exp()  # three paths meet at x
     (g,) = cr.autograd.grad(y.sum(), [x], create_graph=True)
-    np.testing.assert_allclose(g.detach().numpy(), 2 * x.data + 3 + np.exp(x.data), rtol=1e-6)
+    np.testing.assert_allclose(g.detach().numpy(), 2 * x.array + 3 + np.exp(x.array), rtol=1e-6)
     (h,) = cr.autograd.grad(g.sum(), [x])
-    np.testing.assert_allclose(h.numpy(), 2 + np.exp(x.data), rtol=1e-6)
+    np.testing.assert_allclose(h.numpy(), 2 + np.exp(x.array), rtol=1e-6)
 
 
 def test_fan_in_sum_never_writes_into_a_gradient_someone_holds():
     x = cr.tensor([1.0, 2.0], requires_grad=True)
     seen = []
     y = x * 1.0
-    y.register_hook(lambda g: seen.append(g.data.copy()) or None)
+    y.register_hook(lambda g: seen.append(g.array.copy()) or None)
     (y + y + y).sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), [3.0, 3.0])
     np.testing.assert_allclose(seen[0], [3.0, 3.0])

@@ -77,7 +77,7 @@ def assert_close(ours, theirs, rtol=1e-9, atol=1e-10):
     assert isinstance(ours, cr.Tensor), f"expected a Tensor, got {type(ours).__name__}"
     assert ours.dtype == np.float64
     assert tuple(ours.shape) == tuple(theirs.shape)
-    np.testing.assert_allclose(ours.data, theirs.detach().numpy(), rtol=rtol, atol=atol)
+    np.testing.assert_allclose(ours.array, theirs.detach().numpy(), rtol=rtol, atol=atol)
 
 
 NAMES = sorted(FUNCTIONS)
@@ -266,7 +266,7 @@ class TestComposition:
         f = on(cr, tanh_matmul, True)
         ours = cf.hessian(f)(x)
         assert_close(cf.jacobian(cf.grad(f))(x), tf.hessian(on(torch, tanh_matmul, True))(tx))
-        np.testing.assert_allclose(ours.data, ours.data.T, atol=1e-12)  # symmetric
+        np.testing.assert_allclose(ours.array, ours.array.T, atol=1e-12)  # symmetric
 
     def test_grad_of_a_closure_over_an_outer_argument(self):
         # d/dy [ d/dx sum(x * y)**2 at x0 ] : the inner grad must stay differentiable in y
@@ -306,7 +306,7 @@ class TestCallersTensorsUntouched:
         w = cr.tensor(np.array([3.0, 4.0]), requires_grad=True)
         (w * w).sum().backward()
         cf.grad(lambda w: (w ** 3).sum())(w)
-        np.testing.assert_array_equal(w.grad.data, [6.0, 8.0])
+        np.testing.assert_array_equal(w.grad.array, [6.0, 8.0])
 
     def test_transforms_work_inside_no_grad_and_restore_the_mode(self):
         x = cr.tensor(np.array([1.0, 2.0]), requires_grad=True)
@@ -314,7 +314,7 @@ class TestCallersTensorsUntouched:
             g = cf.grad(lambda x: (x ** 2).sum())(x)
             assert not cr.is_grad_enabled()
         assert cr.is_grad_enabled()
-        np.testing.assert_array_equal(g.data, [2.0, 4.0])
+        np.testing.assert_array_equal(g.array, [2.0, 4.0])
         assert not g.requires_grad  # as torch.func: no graph is recorded for the outside
 
     def test_unused_argument_and_constant_output_give_zeros(self):

@@ -14,7 +14,7 @@ CUDA_MESSAGE = "no cuda backend installed"
 
 def same(ours, theirs, rtol=1e-12, atol=1e-14):
     expected = theirs.detach().numpy() if isinstance(theirs, torch.Tensor) else np.asarray(theirs)
-    np.testing.assert_allclose(ours.data, expected, rtol=rtol, atol=atol)
+    np.testing.assert_allclose(ours.array, expected, rtol=rtol, atol=atol)
 
 
 # ------------------------------------------------------------------ to()
@@ -38,7 +38,7 @@ def test_to_returns_self_when_nothing_changes_unless_copy():
     assert x.to(x) is x and x.to(device="cpu", dtype=cr.float32) is x
     assert x.cpu() is x and x.float() is x and x.type_as(x) is x
     copied = x.to("cpu", copy=True)
-    assert copied is not x and copied.data is not x.data and copied.grad_fn is not None
+    assert copied is not x and copied.array is not x.array and copied.grad_fn is not None
     t = torch.tensor([1.0, 2.0], requires_grad=True)
     assert t.to(torch.float32) is t and t.to("cpu") is t and t.to("cpu", copy=True) is not t
 
@@ -74,7 +74,7 @@ def test_integer_and_bool_casts_leave_the_graph():
         ours, theirs = getattr(x, name)(), getattr(t, name)()
         assert str(ours.dtype) == str(theirs.dtype).removeprefix("torch.")
         assert not ours.requires_grad and not theirs.requires_grad
-        np.testing.assert_array_equal(ours.data, theirs.numpy())
+        np.testing.assert_array_equal(ours.array, theirs.numpy())
     assert x.byte().dtype == np.uint8
 
 
@@ -84,9 +84,9 @@ def test_contiguous_copies_only_when_the_memory_is_not_row_major():
     y = x.transpose(0, 1)
     assert not y.is_contiguous()
     z = y.contiguous()
-    assert z.is_contiguous() and not np.shares_memory(z.data, x.data)
+    assert z.is_contiguous() and not np.shares_memory(z.array, x.array)
     (z * cr.tensor([[1.0, 2.0], [3.0, 4.0]])).sum().backward()
-    np.testing.assert_array_equal(x.grad.data, [[1.0, 3.0], [2.0, 4.0]])
+    np.testing.assert_array_equal(x.grad.array, [[1.0, 3.0], [2.0, 4.0]])
 
 
 # ------------------------------------------------------------------ devices
@@ -173,7 +173,7 @@ def test_randint_takes_both_torch_signatures():
               cr.randint(5, size=(1000,)), cr.randint(low=2, high=5, size=(1000,)),
               cr.randint(2, high=5, size=(1000,))):
         assert x.dtype == np.int64 and x.shape == (1000,)
-        assert x.data.max() == 4
+        assert x.array.max() == 4
     assert cr.randint(5, (1000,)).data.min() == 0
     assert cr.randint(2, 5, (1000,)).data.min() == 2
     assert cr.randint(3, (2, 2), dtype=cr.int32).dtype == np.int32
@@ -193,9 +193,9 @@ def test_manual_seed_resets_the_default_generator_in_place():
     cr.manual_seed(1)
     again = (cr.rand(3), cr.randn(2), cr.randint(10, (4,)), cr.rand_like(cr.ones(2)))
     for a, b in zip(first, again):
-        np.testing.assert_array_equal(a.data, b.data)
+        np.testing.assert_array_equal(a.array, b.array)
     cr.manual_seed(2)
-    assert not np.array_equal(cr.rand(3).data, first[0].data)
+    assert not np.array_equal(cr.rand(3).array, first[0].array)
 
 
 def test_a_generator_of_ones_own_is_reproducible_and_leaves_the_default_alone():
@@ -206,10 +206,10 @@ def test_a_generator_of_ones_own_is_reproducible_and_leaves_the_default_alone():
     a = cr.rand(4, generator=g)
     cr.manual_seed(5)
     b = cr.randn(2, generator=g)  # draws from g do not move the default generator
-    np.testing.assert_array_equal(cr.rand(4).data, expected.data)
+    np.testing.assert_array_equal(cr.rand(4).array, expected.array)
     g.manual_seed(9)
-    np.testing.assert_array_equal(cr.rand(4, generator=g).data, a.data)
-    np.testing.assert_array_equal(cr.randn(2, generator=g).data, b.data)
+    np.testing.assert_array_equal(cr.rand(4, generator=g).array, a.array)
+    np.testing.assert_array_equal(cr.randn(2, generator=g).array, b.array)
     assert cr.randint(0, 3, (2,), generator=g).shape == (2,)
 
 
@@ -221,11 +221,11 @@ def test_generator_state_round_trips():
     after = cr.rand(5, generator=g)
     g.manual_seed(0)
     assert g.set_state(state) is g and g.initial_seed() == 11
-    np.testing.assert_array_equal(cr.rand(5, generator=g).data, after.data)
+    np.testing.assert_array_equal(cr.rand(5, generator=g).array, after.array)
     saved = cr.get_rng_state()
     draws = cr.randn(3)
     cr.set_rng_state(saved)
-    np.testing.assert_array_equal(cr.randn(3).data, draws.data)
+    np.testing.assert_array_equal(cr.randn(3).array, draws.array)
     with pytest.raises(ValueError, match="set_state: expected a state from Generator.get_state"):
         g.set_state(cr.tensor([1, 2, 3], dtype=cr.int64).byte())
 
@@ -296,20 +296,20 @@ def test_fill_and_zero_gradients_as_torch(value_requires_grad):
 
 def test_fill_writes_in_place_without_a_new_array_and_bumps_the_version():
     x = cr.zeros(4)
-    before, version = x.data, x._version[0]
-    assert x.fill_(3.0) is x and x.data is before and x._version[0] == version + 1
-    assert x.zero_() is x and x.data is before and x._version[0] == version + 2
-    np.testing.assert_array_equal(x.data, 0.0)
+    before, version = x.array, x._version[0]
+    assert x.fill_(3.0) is x and x.array is before and x._version[0] == version + 1
+    assert x.zero_() is x and x.array is before and x._version[0] == version + 2
+    np.testing.assert_array_equal(x.array, 0.0)
     y = cr.ones(3, requires_grad=True) * 2
-    kept = y.data
+    kept = y.array
     y.fill_(1.0)
-    assert y.data is kept and y.grad_fn.op_name == "Fill"
+    assert y.array is kept and y.grad_fn.op_name == "Fill"
     leaf = cr.ones(2, requires_grad=True)
     with pytest.raises(RuntimeError, match="fill_: a leaf tensor that requires grad"):
         leaf.fill_(0.0)
     with cr.no_grad():
         leaf.zero_()
-    np.testing.assert_array_equal(leaf.data, 0.0)
+    np.testing.assert_array_equal(leaf.array, 0.0)
     with pytest.raises(RuntimeError, match="only a 0-dimensional value tensor"):
         cr.ones(2).fill_(cr.ones(2))
 
@@ -352,7 +352,7 @@ def test_clamp_with_number_bounds_as_torch(bounds):
 
 def test_min_above_max_gives_max_everywhere():
     x = cr.tensor([-3.0, 0.0, 3.0])
-    np.testing.assert_array_equal(x.clamp(2.0, 1.0).data, [1.0, 1.0, 1.0])
+    np.testing.assert_array_equal(x.clamp(2.0, 1.0).array, [1.0, 1.0, 1.0])
     np.testing.assert_array_equal(torch.tensor([-3.0, 0.0, 3.0]).clamp(2.0, 1.0).numpy(),
                                   [1.0, 1.0, 1.0])
 
@@ -385,7 +385,7 @@ def test_clamp_in_place_and_nan_as_torch():
         return y, a.grad
 
     for ours, theirs in zip(run(cr), run(torch)):
-        np.testing.assert_array_equal(ours.data, theirs.detach().numpy())
+        np.testing.assert_array_equal(ours.array, theirs.detach().numpy())
     with pytest.raises(ValueError, match="clamp: at least one of min and max"):
         cr.clamp(cr.ones(2))
 
@@ -400,10 +400,10 @@ def test_comparisons_and_logical_ops_as_torch(name):
     ours = getattr(cr, name)(cr.tensor(a), cr.tensor(b))
     theirs = getattr(torch, name)(torch.tensor(a), torch.tensor(b))
     assert ours.dtype == np.bool_ and not ours.requires_grad
-    np.testing.assert_array_equal(ours.data, theirs.numpy())
+    np.testing.assert_array_equal(ours.array, theirs.numpy())
     other = 1.0 if "logical" not in name else torch.tensor(1.0)  # torch's logical ops want tensors
     method = getattr(cr.tensor(a, requires_grad=True), name)(1.0)
-    np.testing.assert_array_equal(method.data, getattr(torch.tensor(a), name)(other).numpy())
+    np.testing.assert_array_equal(method.array, getattr(torch.tensor(a), name)(other).numpy())
 
 
 def test_operators_and_bitwise_ops_as_torch():
@@ -413,11 +413,11 @@ def test_operators_and_bitwise_ops_as_torch():
                          ((~x), (~tx)), ((x == y), (tx == ty)), ((2 < x), (2 < tx)),
                          ((~(x > 2)), (~(tx > 2))), (cr.logical_not(x), torch.logical_not(tx)),
                          (cr.bitwise_not(x > 2), torch.bitwise_not(tx > 2))):
-        np.testing.assert_array_equal(ours.data, theirs.numpy())
+        np.testing.assert_array_equal(ours.array, theirs.numpy())
     m = x > 2
     m &= y > 4
     m |= cr.tensor([True, False, False])
-    np.testing.assert_array_equal(m.data, [True, True, False])
+    np.testing.assert_array_equal(m.array, [True, True, False])
     with pytest.raises(TypeError, match="bitwise_and: only integer and bool tensors"):
         cr.ones(2) & cr.ones(2)
 

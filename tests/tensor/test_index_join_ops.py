@@ -189,7 +189,7 @@ def test_pieces_match_pytorch(name):
     assert isinstance(pieces, tuple)
     assert [tuple(p.shape) for p in pieces] == [tuple(e.shape) for e in expected]
     for piece, e in zip(pieces, expected):
-        np.testing.assert_array_equal(piece.data, e.numpy())
+        np.testing.assert_array_equal(piece.array, e.numpy())
     check_op(weighted(ours), weighted(theirs), [array])
     assert_gradients_stay_in_the_graph(weighted(ours), weighted(theirs), [array])
 
@@ -201,7 +201,7 @@ def test_the_pieces_are_the_outputs_of_one_node():
     first, second = x.split(3)
     assert first.grad_fn is second.grad_fn and (first._output_nr, second._output_nr) == (0, 1)
     second.sum().backward()
-    np.testing.assert_array_equal(x.grad.data, [0, 0, 0, 1, 1, 1])
+    np.testing.assert_array_equal(x.grad.array, [0, 0, 0, 1, 1, 1])
 
 
 # ------------------------------------------------------- views and copies
@@ -213,7 +213,7 @@ def test_basic_indexing_is_a_view_sharing_memory_and_version():
     assert row._view_of is x and row._version is x._version
     assert element.shape == () and element._version is x._version
     x.add_(1)
-    np.testing.assert_array_equal(row.data, [5, 6, 7, 8])
+    np.testing.assert_array_equal(row.array, [5, 6, 7, 8])
     assert element.item() == 12.0 and row._version[0] == 1
 
 
@@ -221,7 +221,7 @@ def test_setitem_into_a_view_writes_the_base():
     x = cr.zeros(2, 3)
     row = x[1]
     row[::2] = 7.0
-    np.testing.assert_array_equal(x.data, [[0, 0, 0], [7, 0, 7]])
+    np.testing.assert_array_equal(x.array, [[0, 0, 0], [7, 0, 7]])
 
 
 def test_advanced_indexing_is_a_copy():
@@ -229,8 +229,8 @@ def test_advanced_indexing_is_a_copy():
     picked, masked = x[[0, 1]], x[x > 3]
     assert picked._view_of is None and masked._view_of is None
     x.add_(10)
-    np.testing.assert_array_equal(picked.data, [0, 1])
-    np.testing.assert_array_equal(masked.data, [4, 5])
+    np.testing.assert_array_equal(picked.array, [0, 1])
+    np.testing.assert_array_equal(masked.array, [4, 5])
 
 
 def test_index_arrays_are_copied_when_indexing():
@@ -239,7 +239,7 @@ def test_index_arrays_are_copied_when_indexing():
     y = x[index]
     index[:] = 1
     y.sum().backward()
-    np.testing.assert_array_equal(x.grad.data, [2, 0, 1])
+    np.testing.assert_array_equal(x.grad.array, [2, 0, 1])
 
 
 THIRD_ORDER = ["repeated_ints", "bool_mask", "step_slice_broadcast", "repeated_positions",
@@ -261,7 +261,7 @@ def test_third_derivative_matches_pytorch(name):
     got = third(cubed(ours), cr, [cr.tensor(a, requires_grad=True) for a in arrays])
     expected = third(cubed(theirs), torch, [torch.tensor(a, requires_grad=True) for a in arrays])
     for g, e in zip(got, expected):
-        np.testing.assert_allclose(g.data, e.numpy(), rtol=1e-7, atol=1e-9)
+        np.testing.assert_allclose(g.array, e.numpy(), rtol=1e-7, atol=1e-9)
 
 
 # ----------------------------------------------------------------- setitem
@@ -275,8 +275,8 @@ def test_setitem_gradients_match_pytorch_for_x_and_value():
     y[0], ty[0] = w, tw
     (y * y).sum().backward()
     (ty * ty).sum().backward()
-    np.testing.assert_allclose(x.grad.data, tx.grad.numpy())
-    np.testing.assert_allclose(w.grad.data, tw.grad.numpy())
+    np.testing.assert_allclose(x.grad.array, tx.grad.numpy())
+    np.testing.assert_allclose(w.grad.array, tw.grad.numpy())
     assert y.grad_fn.name == "IndexPutBackward"
 
 
@@ -296,14 +296,14 @@ def test_setitem_of_a_grad_value_into_a_plain_tensor_joins_the_graph():
     x[1] = w
     assert x.requires_grad and not x.is_leaf
     (x * x).sum().backward()
-    np.testing.assert_array_equal(w.grad.data, [4, 6])
+    np.testing.assert_array_equal(w.grad.array, [4, 6])
 
 
 def test_setitem_of_a_grad_value_into_an_integer_tensor_carries_no_gradient():
     x = cr.zeros(3, dtype=cr.int64)
     x[0] = cr.tensor(2.5, requires_grad=True)
     assert not x.requires_grad and x.dtype == np.int64
-    np.testing.assert_array_equal(x.data, [2, 0, 0])
+    np.testing.assert_array_equal(x.array, [2, 0, 0])
 
 
 def test_zero_d_tensors_in_gather_and_index_select():
@@ -318,10 +318,10 @@ def test_setitem_into_a_leaf_that_requires_grad_raises():
     x = cr.tensor(np.ones(3), requires_grad=True)
     with pytest.raises(RuntimeError, match=r"__setitem__: a leaf tensor that requires grad"):
         x[0] = 2.0
-    np.testing.assert_array_equal(x.data, [1, 1, 1])
+    np.testing.assert_array_equal(x.array, [1, 1, 1])
     with cr.no_grad():
         x[0] = 2.0
-    np.testing.assert_array_equal(x.data, [2, 1, 1])
+    np.testing.assert_array_equal(x.array, [2, 1, 1])
 
 
 # ------------------------------------------------------------------- cat dtype
@@ -332,10 +332,10 @@ def test_cat_promotes_dtypes_as_torch_and_casts_gradients_back():
     floats = cr.tensor([0.5], requires_grad=True)
     joined = cat([ints, floats])
     assert joined.dtype == np.float32  # torch promotes int64 with float32 to float32
-    np.testing.assert_array_equal(joined.data, [1, 2, 0.5])
+    np.testing.assert_array_equal(joined.array, [1, 2, 0.5])
     (joined * joined).sum().backward()
     assert floats.grad.dtype == np.float32
-    np.testing.assert_array_equal(floats.grad.data, [1.0])
+    np.testing.assert_array_equal(floats.grad.array, [1.0])
 
 
 # ------------------------------------------------------------------- errors
@@ -432,8 +432,8 @@ ERRORS = [
 
 @pytest.mark.parametrize("name, action, error, message", ERRORS, ids=[e[0] for e in ERRORS])
 def test_errors_name_the_op_and_the_problem(name, action, error, message):
-    before = x34.data.copy()
+    before = x34.array.copy()
     with pytest.raises(error, match=message):
         action()
-    np.testing.assert_array_equal(x34.data, before)  # nothing half-changed
+    np.testing.assert_array_equal(x34.array, before)  # nothing half-changed
     assert x34._version[0] == 0

@@ -15,7 +15,7 @@ def run(lib, x0):
     v.mul_(3)             # in-place on a column view
     y[1, 0] = x[0, 0] ** 2
     (y ** 2).sum().backward()
-    return y.detach().numpy() if lib is torch else y.data, x.grad.numpy() if lib is torch else x.grad.data
+    return y.detach().numpy() if lib is torch else y.array, x.grad.numpy() if lib is torch else x.grad.array
 
 
 def test_in_place_through_views_matches_pytorch():
@@ -31,4 +31,4 @@ def test_views_other_than_indexing_refuse_in_place_changes_with_a_clear_message(
     y = x * 1
     with pytest.raises(RuntimeError, match="only views made by basic indexing"):
         y.T.add_(1)
-    np.testing.assert_array_equal(y.data, [[1.0, 2.0], [3.0, 4.0]])
+    np.testing.assert_array_equal(y.array, [[1.0, 2.0], [3.0, 4.0]])

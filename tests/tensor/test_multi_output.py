@@ -83,7 +83,7 @@ def test_outputs_match_pytorch(name):
     assert isinstance(outputs, tuple) and len(outputs) == len(expected)
     for out, e in zip(outputs, expected):
         assert tuple(out.shape) == tuple(e.shape)
-        np.testing.assert_array_equal(out.data, e.detach().numpy())
+        np.testing.assert_array_equal(out.array, e.detach().numpy())
         assert out.dtype == e.detach().numpy().dtype  # float64 values, int64 indices
         assert out.requires_grad == e.requires_grad
     if outputs:  # every output comes from one node, in order
@@ -171,11 +171,11 @@ def test_ties_send_the_gradient_to_the_selected_index(op, values):
     array = np.array(values)
     x, t = cr.tensor(array, requires_grad=True), torch.tensor(array, requires_grad=True)
     ours, theirs = getattr(x, op)(1), getattr(t, op)(1)
-    np.testing.assert_array_equal(ours.indices.data, theirs.indices.numpy())
+    np.testing.assert_array_equal(ours.indices.array, theirs.indices.numpy())
     (ours.values * cr.tensor([1.0, 2.0, 3.0])).sum().backward()
     (theirs.values * torch.tensor([1.0, 2.0, 3.0])).sum().backward()
-    np.testing.assert_array_equal(x.grad.data, t.grad.numpy())
-    assert (x.grad.data != 0).sum(axis=1).tolist() == [1, 1, 1]  # one element per row
+    np.testing.assert_array_equal(x.grad.array, t.grad.numpy())
+    assert (x.grad.array != 0).sum(axis=1).tolist() == [1, 1, 1]  # one element per row
 
 
 def test_max_result_is_a_named_pair():
@@ -210,8 +210,8 @@ def test_hook_and_retain_grad_on_one_output():
 
     ours = run(cr, cr.tensor(array, requires_grad=True))
     theirs = run(torch, torch.tensor(array, requires_grad=True))
-    np.testing.assert_allclose(ours[0].data, theirs[0].numpy())  # the hook's * 10 included
-    np.testing.assert_allclose(ours[1].data, theirs[1].numpy())  # retained on output 1 only
+    np.testing.assert_allclose(ours[0].array, theirs[0].numpy())  # the hook's * 10 included
+    np.testing.assert_allclose(ours[1].array, theirs[1].numpy())  # retained on output 1 only
     np.testing.assert_allclose(ours[2], theirs[2])
     assert ours[3].grad is None  # output 0 did not retain its gradient
 
@@ -222,7 +222,7 @@ def test_removed_hook_on_one_output_no_longer_runs():
     handle = second.register_hook(lambda g: g * 3)
     handle.remove()
     (first.sum() + second.sum()).backward()
-    np.testing.assert_array_equal(x.grad.data, [1, 1, 1, 1])
+    np.testing.assert_array_equal(x.grad.array, [1, 1, 1, 1])
 
 
 def test_grad_with_respect_to_output_one_of_a_multi_output_node():
@@ -237,8 +237,8 @@ def test_grad_with_respect_to_output_one_of_a_multi_output_node():
 
     ours = run(cr, cr.tensor(array, requires_grad=True))
     theirs = run(torch, torch.tensor(array, requires_grad=True))
-    np.testing.assert_allclose(ours[0].data, theirs[0].detach().numpy())
-    np.testing.assert_allclose(ours[1].data, theirs[1].numpy())
+    np.testing.assert_allclose(ours[0].array, theirs[0].detach().numpy())
+    np.testing.assert_allclose(ours[1].array, theirs[1].numpy())
 
 
 def test_an_output_used_twice_and_another_unused():
@@ -248,7 +248,7 @@ def test_an_output_used_twice_and_another_unused():
         a, _, c = x.split([2, 1, 2])
         ((a * c).sum() + (a ** 2).sum()).backward()
         if lib is cr:
-            ours = x.grad.data
+            ours = x.grad.array
     np.testing.assert_allclose(ours, x.grad.numpy())
     assert (ours[2] == 0).all()
 
@@ -292,8 +292,8 @@ def test_split_backward_makes_one_gradient_array_not_one_per_piece():
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    assert peak < 3 * x.data.nbytes, f"backward peaked at {peak / x.data.nbytes:.1f} x's size"
-    np.testing.assert_array_equal(x.grad.data, 1.0)
+    assert peak < 3 * x.array.nbytes, f"backward peaked at {peak / x.array.nbytes:.1f} x's size"
+    np.testing.assert_array_equal(x.grad.array, 1.0)
 
 
 def test_node_protocol_of_a_multi_output_node():

@@ -198,7 +198,7 @@ def test_softmax_of_huge_logits_is_finite_and_matches_pytorch(op, torch_op, dim)
     x = cr.tensor(logits, dtype=cr.float64, requires_grad=True)
     out = op(x, dim)
     (grad,) = cr.autograd.grad((out * out).sum(), [x])
-    assert np.isfinite(out.data).all() and np.isfinite(grad.data).all()
+    assert np.isfinite(out.array).all() and np.isfinite(grad.array).all()
 
 
 def test_softmax_sums_to_one_and_third_derivative_matches_pytorch():
@@ -206,14 +206,14 @@ def test_softmax_sums_to_one_and_third_derivative_matches_pytorch():
     probe = np.random.default_rng(1).standard_normal((3, 4))
     ours = cr.tensor(x, dtype=cr.float64, requires_grad=True)
     theirs = torch.tensor(x, requires_grad=True)
-    np.testing.assert_allclose(softmax(ours, 1).data.sum(1), 1.0)
+    np.testing.assert_allclose(softmax(ours, 1).array.sum(1), 1.0)
     results = []
     for lib, t, fn in ((cr, ours, log_softmax), (torch, theirs, F.log_softmax)):
         y = (fn(t, 1) ** 3).sum()
         (g,) = lib.autograd.grad(y, [t], create_graph=True)
         (h,) = lib.autograd.grad((g * lib.tensor(probe)).sum(), [t], create_graph=True)
         (third,) = lib.autograd.grad((h * h).sum(), [t])
-        results.append(np.asarray(third.detach().numpy() if lib is torch else third.data))
+        results.append(np.asarray(third.detach().numpy() if lib is torch else third.array))
     np.testing.assert_allclose(results[0], results[1], rtol=1e-7, atol=1e-9)
 
 
@@ -237,7 +237,7 @@ def test_third_derivatives_through_windows_match_pytorch(op, torch_op, shapes):
         hvp = lib.autograd.grad(sum((g * lib.tensor(p)).sum() for g, p in zip(grads, probes)),
                                 xs, create_graph=True)
         third = lib.autograd.grad(sum((h * h).sum() for h in hvp), xs)
-        results.append([t.detach().numpy() if lib is torch else t.data for t in third])
+        results.append([t.detach().numpy() if lib is torch else t.array for t in third])
     for ours, theirs in zip(*results):
         np.testing.assert_allclose(ours, theirs, rtol=1e-7, atol=1e-9)
 
@@ -248,7 +248,7 @@ def test_max_pool_sends_a_tied_window_gradient_to_its_first_maximum():
     theirs = torch.tensor(x, requires_grad=True)
     max_pool2d(ours, 2, 1).sum().backward()
     F.max_pool2d(theirs, 2, 1).sum().backward()
-    np.testing.assert_array_equal(ours.grad.data, theirs.grad.numpy())
+    np.testing.assert_array_equal(ours.grad.array, theirs.grad.numpy())
 
 
 def test_conv2d_keeps_float32():
@@ -265,28 +265,28 @@ def test_conv2d_keeps_float32():
 def test_dropout_keeps_the_mean_and_drops_a_fraction_p():
     x = cr.ones(200_000, dtype=cr.float64)
     out = dropout(x, p=0.3)
-    assert abs(out.data.mean() - 1.0) < 0.01
-    assert abs((out.data == 0).mean() - 0.3) < 0.01
-    np.testing.assert_allclose(np.unique(out.data), [0.0, 1 / 0.7])
+    assert abs(out.array.mean() - 1.0) < 0.01
+    assert abs((out.array == 0).mean() - 0.3) < 0.01
+    np.testing.assert_allclose(np.unique(out.array), [0.0, 1 / 0.7])
 
 
 def test_dropout_gradient_is_the_scaled_mask():
     x = cr.tensor(random_inputs([(50, 40)], (0.5, 2.0))[0], dtype=cr.float64, requires_grad=True)
     out = dropout(x, p=0.25)
     out.backward(cr.ones(50, 40, dtype=cr.float64))
-    kept = out.data != 0
+    kept = out.array != 0
     assert 0 < kept.mean() < 1
-    np.testing.assert_allclose(x.grad.data, kept / 0.75)
-    np.testing.assert_allclose(out.data, x.data * x.grad.data)
+    np.testing.assert_allclose(x.grad.array, kept / 0.75)
+    np.testing.assert_allclose(out.array, x.array * x.grad.array)
 
 
 def test_dropout_repeats_under_manual_seed():
     x = cr.ones(1000)
     cr.manual_seed(7)
-    first = dropout(x, 0.5).data
+    first = dropout(x, 0.5).array
     cr.manual_seed(7)
-    again = dropout(x, 0.5).data
-    unseeded = dropout(x, 0.5).data
+    again = dropout(x, 0.5).array
+    unseeded = dropout(x, 0.5).array
     np.testing.assert_array_equal(first, again)
     assert not np.array_equal(first, unseeded)
 
@@ -298,8 +298,8 @@ def test_dropout_is_the_identity_at_p_0_or_in_eval_and_zeros_at_p_1():
     out = dropout(x, p=1.0)
     out.sum().backward()
     assert out.dtype == np.float32
-    np.testing.assert_array_equal(out.data, 0.0)
-    np.testing.assert_array_equal(x.grad.data, 0.0)
+    np.testing.assert_array_equal(out.array, 0.0)
+    np.testing.assert_array_equal(x.grad.array, 0.0)
 
 
 # --------------------------------------------------------------- embedding
@@ -308,15 +308,15 @@ def test_dropout_is_the_identity_at_p_0_or_in_eval_and_zeros_at_p_1():
 def test_embedding_adds_the_gradients_of_repeated_indices_and_skips_padding():
     weight = cr.ones(4, 2, dtype=cr.float64, requires_grad=True)
     embedding(cr.tensor([[1, 3, 1], [1, 0, 3]]), weight, padding_idx=3).sum().backward()
-    np.testing.assert_array_equal(weight.grad.data, [[1, 1], [3, 3], [0, 0], [0, 0]])
+    np.testing.assert_array_equal(weight.grad.array, [[1, 1], [3, 3], [0, 0], [0, 0]])
 
 
 def test_embedding_of_one_index_copies_the_row():
     weight = cr.ones(4, 2)
     row = embedding(cr.tensor(1), weight)
-    row.data[:] = 5.0
+    row.array[:] = 5.0
     assert row.shape == (2,)
-    np.testing.assert_array_equal(weight.data, 1.0)
+    np.testing.assert_array_equal(weight.array, 1.0)
 
 
 # ------------------------------------------------------------------ errors

@@ -188,8 +188,8 @@ def test_ops_go_through_the_device_seam(name):
         (grad,) = cr.autograd.grad(out, [x], create_graph=True)
         (second,) = cr.autograd.grad((grad ** 2).sum(), [x], allow_unused=True)
     assert not violations
-    assert type(out.data) is CheckedArray and type(grad.data) is CheckedArray
-    assert second is None or type(second.data) is CheckedArray
+    assert type(out.array) is CheckedArray and type(grad.array) is CheckedArray
+    assert second is None or type(second.array) is CheckedArray
 
 
 def test_searching_and_counting_ops_go_through_the_device_seam():
@@ -204,7 +204,7 @@ def test_searching_and_counting_ops_go_through_the_device_seam():
                 cr.bincount(ints), cr.histc(x, 4), *cr.histogram(x, 3),
                 cr.histogramdd(x, 2).hist, *cr.unravel_index(ints, (2, 3))]
     assert not violations
-    assert all(type(o.data) is CheckedArray for o in outs)
+    assert all(type(o.array) is CheckedArray for o in outs)
 
 
 # ------------------------------------------------------------ errors

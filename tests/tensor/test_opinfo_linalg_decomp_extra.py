@@ -24,17 +24,17 @@ def pair(array):
 
 def grads_match(ours_out, torch_out, ours_in, torch_in, second_order=True):
     """Values, gradients of sum(out * w) and (with second_order) of sum(grad * v) match torch."""
-    np.testing.assert_allclose(ours_out.data, torch_out.detach().numpy(), rtol=1e-7, atol=1e-9)
+    np.testing.assert_allclose(ours_out.array, torch_out.detach().numpy(), rtol=1e-7, atol=1e-9)
     w = RNG.standard_normal(tuple(torch_out.shape))
     (g_ours,) = cr.autograd.grad((ours_out * cr.tensor(w)).sum(), [ours_in], create_graph=True)
     (g_torch,) = torch.autograd.grad((torch_out * torch.tensor(w)).sum(), [torch_in],
                                      create_graph=True)
-    np.testing.assert_allclose(g_ours.data, g_torch.detach().numpy(), rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(g_ours.array, g_torch.detach().numpy(), rtol=1e-6, atol=1e-8)
     if second_order:
         v = RNG.standard_normal(tuple(torch_in.shape))
         (h_ours,) = cr.autograd.grad((g_ours * cr.tensor(v)).sum(), [ours_in])
         (h_torch,) = torch.autograd.grad((g_torch * torch.tensor(v)).sum(), [torch_in])
-        np.testing.assert_allclose(h_ours.data, h_torch.numpy(), rtol=1e-5, atol=1e-7)
+        np.testing.assert_allclose(h_ours.array, h_torch.numpy(), rtol=1e-5, atol=1e-7)
 
 
 @pytest.mark.parametrize("shape", [(4, 4), (5, 3), (3, 5), (2, 4, 3)])

@@ -26,7 +26,7 @@ def _first_and_second(fn, x):
     out = fn(x)
     (g,) = cr.autograd.grad(out.sum(), [x], create_graph=True)
     h = cr.autograd.grad(g.sum(), [x], allow_unused=True)[0] if g.requires_grad else None
-    return out.data, g.data, np.zeros(x.shape) if h is None else h.data
+    return out.array, g.array, np.zeros(x.shape) if h is None else h.array
 
 
 @pytest.mark.parametrize("name, kwargs", [
@@ -60,7 +60,7 @@ def test_in_place_activations_write_into_the_input(call, torch_call):
     ours, theirs = cr.tensor(KINKS, dtype=cr.float64), torch.tensor(KINKS, dtype=torch.float64)
     assert call(ours) is ours
     torch_call(theirs)
-    np.testing.assert_allclose(ours.data, theirs.numpy())
+    np.testing.assert_allclose(ours.array, theirs.numpy())
 
 
 def test_in_place_activation_keeps_the_gradient():
@@ -68,7 +68,7 @@ def test_in_place_activation_keeps_the_gradient():
     y = x * 1
     F.elu_(y)
     y.sum().backward()
-    np.testing.assert_allclose(x.grad.data, [np.exp(-1.0), 1.0])
+    np.testing.assert_allclose(x.grad.array, [np.exp(-1.0), 1.0])
 
 
 def test_batch_norm_training_updates_the_running_statistics_in_place():
@@ -77,8 +77,8 @@ def test_batch_norm_training_updates_the_running_statistics_in_place():
     torch_mean, torch_var = torch.zeros(3, dtype=torch.float64), torch.ones(3, dtype=torch.float64)
     F.batch_norm(cr.tensor(x), mean, var, training=True, momentum=0.3)
     TF.batch_norm(torch.tensor(x), torch_mean, torch_var, training=True, momentum=0.3)
-    np.testing.assert_allclose(mean.data, torch_mean.numpy())
-    np.testing.assert_allclose(var.data, torch_var.numpy())
+    np.testing.assert_allclose(mean.array, torch_mean.numpy())
+    np.testing.assert_allclose(var.array, torch_var.numpy())
 
 
 def test_instance_norm_updates_the_running_statistics_as_pytorch():
@@ -87,8 +87,8 @@ def test_instance_norm_updates_the_running_statistics_as_pytorch():
     torch_mean, torch_var = torch.zeros(3, dtype=torch.float64), torch.ones(3, dtype=torch.float64)
     F.instance_norm(cr.tensor(x), mean, var, momentum=0.3)
     TF.instance_norm(torch.tensor(x), torch_mean, torch_var, momentum=0.3)
-    np.testing.assert_allclose(mean.data, torch_mean.numpy())
-    np.testing.assert_allclose(var.data, torch_var.numpy())
+    np.testing.assert_allclose(mean.array, torch_mean.numpy())
+    np.testing.assert_allclose(var.array, torch_var.numpy())
 
 
 def test_cross_entropy_differentiates_probability_targets():
@@ -99,7 +99,7 @@ def test_cross_entropy_differentiates_probability_targets():
     theirs = torch.autograd.grad(TF.cross_entropy(tz, tq, label_smoothing=0.2), (tz, tq))
     ours = cr.autograd.grad(F.cross_entropy(cz, cq, label_smoothing=0.2), [cz, cq])
     for o, t in zip(ours, theirs):
-        np.testing.assert_allclose(o.data, t.numpy())
+        np.testing.assert_allclose(o.array, t.numpy())
 
 
 @pytest.mark.parametrize("call, message", [

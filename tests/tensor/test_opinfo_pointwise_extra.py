@@ -14,7 +14,7 @@ import chainrule as cr
 
 def same(ours, theirs):
     assert str(np.dtype(ours.dtype)) == str(theirs.dtype).replace("torch.", "")
-    np.testing.assert_allclose(np.asarray(ours.data, dtype=np.float64),
+    np.testing.assert_allclose(np.asarray(ours.array, dtype=np.float64),
                                theirs.double().numpy(), rtol=1e-6, atol=1e-7)
 
 

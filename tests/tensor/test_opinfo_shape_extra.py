@@ -126,8 +126,8 @@ def test_ops_go_through_the_device_seam(name):
         (grad,) = cr.autograd.grad(out, [x], create_graph=True)
         (second,) = cr.autograd.grad((grad ** 2).sum(), [x], allow_unused=True)
     assert not violations
-    assert type(out.data) is CheckedArray and type(grad.data) is CheckedArray
-    assert second is None or type(second.data) is CheckedArray
+    assert type(out.array) is CheckedArray and type(grad.array) is CheckedArray
+    assert second is None or type(second.array) is CheckedArray
 
 
 # ------------------------------------------------------------ errors

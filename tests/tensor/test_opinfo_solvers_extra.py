@@ -20,12 +20,12 @@ def _grads_match(ours_out, theirs_out, ours_in, theirs_in, second_order=True):
     ours_loss = (ours_out * cr.tensor(w, dtype=cr.float64)).sum()
     (g_t,) = torch.autograd.grad(theirs_loss, theirs_in, create_graph=second_order)
     (g_o,) = cr.autograd.grad(ours_loss, ours_in, create_graph=second_order)
-    np.testing.assert_allclose(np.asarray(g_o.data), g_t.detach().numpy(), rtol=1e-7, atol=1e-9)
+    np.testing.assert_allclose(np.asarray(g_o.array), g_t.detach().numpy(), rtol=1e-7, atol=1e-9)
     if second_order:
         v = rng.standard_normal(tuple(theirs_in.shape))
         (h_t,) = torch.autograd.grad((g_t * torch.tensor(v)).sum(), theirs_in)
         (h_o,) = cr.autograd.grad((g_o * cr.tensor(v, dtype=cr.float64)).sum(), ours_in)
-        np.testing.assert_allclose(np.asarray(h_o.data), h_t.numpy(), rtol=1e-7, atol=1e-9)
+        np.testing.assert_allclose(np.asarray(h_o.array), h_t.numpy(), rtol=1e-7, atol=1e-9)
 
 
 @pytest.mark.parametrize("matrix, second_order", [
@@ -46,7 +46,7 @@ def test_einsum_call_forms_and_broadcasting():
     expected = torch.einsum("ij,jk", a_t, b_t)
     for ours in (cr.einsum("ij,jk", a_o, b_o), cr.einsum("ij,jk", [a_o, b_o]),
                  cr.einsum(a_o, [0, 1], b_o, [1, 2], [0, 2])):
-        np.testing.assert_allclose(np.asarray(ours.data), expected.detach().numpy())
+        np.testing.assert_allclose(np.asarray(ours.array), expected.detach().numpy())
     c = rng.standard_normal((1, 4))  # size 1 broadcasts against k = 4 (linear: first order)
     (c_t, c_o) = _pair(c)
     _grads_match(cr.einsum("ij,jk,lk->ik", a_o, b_o, c_o),
@@ -63,7 +63,7 @@ def test_torch_names_of_the_linalg_ops():
                          (cr.matrix_power(a_o, -2), torch.matrix_power(a_t, -2)),
                          (a_o.slogdet()[1], a_t.slogdet()[1]), (cr.ger(a_o[0], a_o[1]),
                                                                 torch.ger(a_t[0], a_t[1]))]:
-        np.testing.assert_allclose(np.asarray(ours.data), theirs.numpy())
+        np.testing.assert_allclose(np.asarray(ours.array), theirs.numpy())
 
 
 @pytest.mark.parametrize("call, message", [
@@ -95,8 +95,8 @@ def test_inv_ex_and_solve_ex_report_singular_matrices_as_torch():
     a_t, a_o = _pair(batch, requires_grad=False)
     inverse, info = cr.linalg.inv_ex(a_o)
     assert info.tolist() == torch.linalg.inv_ex(a_t).info.tolist() == [2, 0, 1]
-    np.testing.assert_allclose(np.asarray(inverse.data)[1], np.diag([0.5, 1 / 3]))
-    assert np.isnan(np.asarray(inverse.data)[[0, 2]]).all()  # torch leaves LAPACK's inf/nan
+    np.testing.assert_allclose(np.asarray(inverse.array)[1], np.diag([0.5, 1 / 3]))
+    assert np.isnan(np.asarray(inverse.array)[[0, 2]]).all()  # torch leaves LAPACK's inf/nan
     b_t, b_o = _pair(np.ones((3, 2)), requires_grad=False)
     expected = torch.linalg.solve_ex(a_t, b_t).info.tolist()
     assert cr.linalg.solve_ex(a_o, b_o).info.tolist() == expected

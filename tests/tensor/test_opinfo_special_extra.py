@@ -14,7 +14,7 @@ def ours(t):
 
 def same(out, expected, rtol=1e-6, atol=1e-9):
     assert str(out.dtype) == str(expected.dtype).replace("torch.", "")
-    np.testing.assert_allclose(out.data, expected.detach().numpy(), rtol=rtol, atol=atol)
+    np.testing.assert_allclose(out.array, expected.detach().numpy(), rtol=rtol, atol=atol)
 
 
 INTS, FLOATS = torch.tensor([1, 2, 3]), torch.tensor([0.25, 1.5, 2.5])
@@ -60,8 +60,8 @@ def test_xlogy_gradient_is_zero_on_the_line_x_equals_zero_where_log_is_undefined
     ty = torch.tensor([-1.0, 0.0, 3.0], dtype=torch.float64, requires_grad=True)
     gx, gy = cr.autograd.grad(cr.xlogy(x, y).sum(), (x, y))
     ex, ey = torch.autograd.grad(torch.xlogy(tx, ty).sum(), (tx, ty))
-    np.testing.assert_array_equal(gx.data, ex.numpy())
-    np.testing.assert_array_equal(gy.data, ey.numpy())
+    np.testing.assert_array_equal(gx.array, ex.numpy())
+    np.testing.assert_array_equal(gy.array, ey.numpy())
 
 
 def test_gradients_with_a_number_as_first_argument():
@@ -73,7 +73,7 @@ def test_gradients_with_a_number_as_first_argument():
         (g,) = cr.autograd.grad(fn(2.0, y).sum(), y)
         (e,) = torch.autograd.grad(tfn(torch.tensor(2.0, dtype=torch.float64)
                                        if name == "igamma" else 2.0, ty).sum(), ty)
-        np.testing.assert_allclose(g.data, e.numpy(), rtol=1e-10)
+        np.testing.assert_allclose(g.array, e.numpy(), rtol=1e-10)
 
 
 def test_i1_gradient_at_zero_is_one_half():
@@ -82,7 +82,7 @@ def test_i1_gradient_at_zero_is_one_half():
     for fn, tfn in [(special.i1, torch.special.i1), (special.i1e, torch.special.i1e)]:
         (g,) = cr.autograd.grad(fn(x).sum(), x)
         (e,) = torch.autograd.grad(tfn(t).sum(), t)
-        np.testing.assert_allclose(g.data, e.numpy(), rtol=1e-10)
+        np.testing.assert_allclose(g.array, e.numpy(), rtol=1e-10)
 
 
 def test_derivatives_torch_does_not_implement_raise():

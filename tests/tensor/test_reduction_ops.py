@@ -199,8 +199,8 @@ def test_logsumexp_of_large_logits_has_finite_value_and_gradient(values):
     (grad,) = cr.autograd.grad(out.sum(), [x], create_graph=True)
     (second,) = cr.autograd.grad((grad * grad).sum(), [x])
     for t in (out, grad, second):
-        assert np.isfinite(t.data).all()
-    np.testing.assert_allclose(grad.data.sum(), 1.0, rtol=1e-3)  # float32 near 1e4: ulp 1e-3
+        assert np.isfinite(t.array).all()
+    np.testing.assert_allclose(grad.array.sum(), 1.0, rtol=1e-3)  # float32 near 1e4: ulp 1e-3
 
 
 def test_max_with_dim_returns_named_values_and_indices():
@@ -220,7 +220,7 @@ def test_dtypes_follow_pytorch():
     assert ints.amax().dtype == np.int32 and ints.max(0).values.tolist() == [3, 4]
     assert ints.argmin().dtype == np.int64
     assert ints.logsumexp(1).dtype == np.float32
-    np.testing.assert_allclose(ints.logsumexp(1).data,
+    np.testing.assert_allclose(ints.logsumexp(1).array,
                                torch.tensor([[1, 2], [3, 4]]).logsumexp(1).numpy(), rtol=1e-6)
     assert cr.tensor([True, False]).any().dtype == np.bool_
     assert cr.tensor([[1.0]]).all(keepdim=True, dim=1).shape == (1, 1)

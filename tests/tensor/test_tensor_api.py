@@ -57,12 +57,12 @@ def test_construction_copies_but_from_numpy_shares():
     array = np.zeros(3)
     copied, shared = cr.tensor(array), cr.from_numpy(array)
     array[0] = 5.0
-    shared.data[1] = 7.0
+    shared.array[1] = 7.0
     assert copied.tolist() == [0.0, 0.0, 0.0]
     assert shared.tolist() == [5.0, 7.0, 0.0] and array[1] == 7.0
     assert shared.dtype == cr.float64 and np.shares_memory(np.asarray(shared), array)
     assert cr.tensor(copied).tolist() == [0.0] * 3 and not np.shares_memory(
-        cr.tensor(copied).data, copied.data)
+        cr.tensor(copied).array, copied.array)
 
 
 def test_from_numpy_needs_an_array():
@@ -120,7 +120,7 @@ def test_creation_as_torch(name, make):
     ours, theirs = make(cr), make(torch)
     assert dtype_name(ours.dtype) == dtype_name(theirs.dtype)
     assert ours.shape == tuple(theirs.shape)
-    np.testing.assert_array_equal(ours.data, theirs.numpy())
+    np.testing.assert_array_equal(ours.array, theirs.numpy())
     assert ours.is_leaf and not ours.requires_grad
 
 
@@ -130,21 +130,21 @@ def test_random_creation():
         assert t.shape == (3, 4) and t.dtype == cr.float32
         assert make(2, dtype=cr.float64).dtype == cr.float64
         assert make(2, requires_grad=True).requires_grad
-    uniform = cr.rand(1000).data
+    uniform = cr.rand(1000).array
     assert uniform.min() >= 0 and uniform.max() < 1
-    normal = cr.randn(20000, dtype=cr.float64).data
+    normal = cr.randn(20000, dtype=cr.float64).array
     assert abs(normal.mean()) < 0.05 and abs(normal.std() - 1) < 0.05
 
 
 def test_manual_seed_repeats_the_numbers():
     cr.manual_seed(7)
-    first = (cr.randn(5).data.copy(), cr.rand(2, 2).data.copy())
+    first = (cr.randn(5).array.copy(), cr.rand(2, 2).array.copy())
     cr.manual_seed(7)
-    second = (cr.randn(5).data, cr.rand(2, 2).data)
+    second = (cr.randn(5).array, cr.rand(2, 2).array)
     for a, b in zip(first, second):
         np.testing.assert_array_equal(a, b)
     cr.manual_seed(8)
-    assert not np.array_equal(cr.randn(5).data, first[0])
+    assert not np.array_equal(cr.randn(5).array, first[0])
 
 
 def test_creation_size_errors():
@@ -167,7 +167,7 @@ def test_metadata_as_torch():
     assert ours.numel() == theirs.numel() == 6
     assert len(ours) == len(theirs) == 2
     assert ours.T.shape == tuple(theirs.T.shape) == (3, 2)
-    np.testing.assert_array_equal(ours.T.data, theirs.T.numpy())
+    np.testing.assert_array_equal(ours.T.array, theirs.T.numpy())
     assert ours.tolist() == theirs.tolist()
     assert cr.tensor([[4.5]]).item() == torch.tensor([[4.5]]).item() == 4.5
     assert isinstance(cr.tensor(3).item(), int) and isinstance(cr.tensor(3.0).item(), float)
@@ -184,7 +184,7 @@ def test_size_dim_out_of_range():
 
 def test_numpy_and_asarray_share_memory():
     t = cr.tensor([1.0, 2.0])
-    assert t.numpy() is t.data
+    assert t.numpy() is t.array
     view = np.asarray(t)
     view[0] = 9.0
     assert t.tolist() == [9.0, 2.0]
@@ -199,8 +199,8 @@ def test_detach_shares_data_and_leaves_the_graph():
     y = x * 2
     d = y.detach()
     assert not d.requires_grad and d.grad_fn is None and d.is_leaf
-    assert np.shares_memory(d.data, y.data)
-    d.data[0] = 5.0
+    assert np.shares_memory(d.array, y.array)
+    d.array[0] = 5.0
     assert y.tolist()[0] == 5.0
     ty = torch.tensor([1.0, 2.0], requires_grad=True) * 2
     assert ty.detach().is_leaf and not ty.detach().requires_grad

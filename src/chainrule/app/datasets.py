@@ -23,12 +23,12 @@ def load_datasets(name, seed=0):
 def standardizer(train_set):
     """Per-feature (mean, scale) of the training features; scale = std + 0.1 keeps
     near-constant pixels (the digits' borders) from being blown up."""
-    features = train_set.tensors[0].data
+    features = train_set.tensors[0].array
     return {"mean": features.mean(0), "scale": features.std(0) + 0.1}
 
 
 def standardize(dataset, statistics):
     """The dataset with features (x - mean) / scale, as float32."""
     features, labels = dataset.tensors
-    scaled = (features.data - statistics["mean"]) / statistics["scale"]
+    scaled = (features.array - statistics["mean"]) / statistics["scale"]
     return TensorDataset(Tensor(scaled.astype(np.float32)), labels)

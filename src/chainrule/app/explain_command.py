@@ -144,7 +144,7 @@ def explain_model(out, data="digits", model="mlp", hidden=None, batch_size=None,
     train_set, _ = load_datasets(config.data, config.seed)
     statistics = saved["standardizer"] if saved is not None else standardizer(train_set)
     features, labels = standardize(train_set, statistics).tensors
-    n_classes = int(labels.data.max()) + 1
+    n_classes = int(labels.array.max()) + 1
     manual_seed(config.seed)
     net = build_model(config.model, features.shape[1], n_classes, config.hidden)
     if saved is not None:

@@ -44,7 +44,7 @@ def train(config, progress=True, print=print, resume=False, on_end=None, warn=wa
     statistics = standardizer(train_set)
     train_set, test_set = standardize(train_set, statistics), standardize(test_set, statistics)
     n_features = train_set.tensors[0].shape[1]
-    n_classes = int(train_set.tensors[1].data.max()) + 1
+    n_classes = int(train_set.tensors[1].array.max()) + 1
     random.manual_seed(config.seed)
     model = build_model(config.model, n_features, n_classes, config.hidden)
     optimizer = OPTIMIZERS[config.optimizer](model.parameters(), lr=config.lr)
@@ -82,7 +82,7 @@ def train(config, progress=True, print=print, resume=False, on_end=None, warn=wa
                 watch(value, epoch + 1, step)
                 seen += n
                 loss_sum += value * n
-                correct += int((logits.data.argmax(1) == labels.data).sum())
+                correct += int((logits.array.argmax(1) == labels.array).sum())
                 history["step_loss"].append(value)
                 batches.set_postfix(loss=f"{loss_sum / seen:.4f}", acc=f"{correct / seen:.3f}")
         seen, loss_sum, correct = replicas.total(seen, loss_sum, correct)
@@ -108,7 +108,7 @@ def evaluate(model, dataset, batch_size=512):
         for features, labels in DataLoader(dataset, batch_size=batch_size):
             logits = model(features)
             total_loss += cross_entropy(logits, labels, reduction="sum").item()
-            correct += int((logits.data.argmax(1) == labels.data).sum())
+            correct += int((logits.array.argmax(1) == labels.array).sum())
     model.train(was_training)
     return total_loss / len(dataset), correct / len(dataset)
 
@@ -118,7 +118,7 @@ def evaluate_checkpoint(checkpoint):
     config = config_from_checkpoint(checkpoint)
     train_set, test_set = load_datasets(config.data, config.seed)
     test_set = standardize(test_set, checkpoint["standardizer"])
-    n_classes = int(train_set.tensors[1].data.max()) + 1
+    n_classes = int(train_set.tensors[1].array.max()) + 1
     model = build_model(config.model, test_set.tensors[0].shape[1], n_classes, config.hidden)
     model.load_state_dict(checkpoint["model"])
     return evaluate(model, test_set)

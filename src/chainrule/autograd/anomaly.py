@@ -50,14 +50,14 @@ def check_gradients(node, grads):
     for position, g in enumerate(grads):
         if g is None:
             continue
-        xp = array_module(g.data)
-        bad = ~xp.isfinite(g.data)
+        xp = array_module(g.array)
+        bad = ~xp.isfinite(g.array)
         if bad.any():
-            kind = "nan" if xp.isnan(g.data).any() else "inf"
+            kind = "nan" if xp.isnan(g.array).any() else "inf"
             site = node._creation_site or "<created outside detect_anomaly()>"
             raise AnomalyError(
                 f"{node.name} returned {kind} in its gradient for input {position} "
-                f"({int(bad.sum())} of {g.data.size} values). The op was created at:\n"
+                f"({int(bad.sum())} of {g.array.size} values). The op was created at:\n"
                 f"  {site}"
             )
 

@@ -32,7 +32,7 @@ class BroadcastTo(View):
     def forward(ctx, x, shape):
         ctx.input_shape = x.shape
         try:
-            return array_module(x.data).broadcast_to(x.data, shape)
+            return array_module(x.array).broadcast_to(x.array, shape)
         except ValueError:
             raise ValueError(
                 f"expand: shape {tuple(x.shape)} cannot be broadcast to {tuple(shape)}; each "
@@ -57,7 +57,7 @@ class SumToShape(Function):
         axes = tuple(range(lead)) + tuple(
             lead + i for i, n in enumerate(shape) if n == 1 and x.shape[lead + i] != 1
         )
-        return x.data.sum(axis=axes, keepdims=True).reshape(shape)
+        return x.array.sum(axis=axes, keepdims=True).reshape(shape)
 
     @staticmethod
     def backward(ctx, grad):

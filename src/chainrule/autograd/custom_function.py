@@ -47,7 +47,7 @@ def apply_custom(cls, args, params):
 def array_of(output):
     """The array behind what ``forward`` returned; None for what is not a tensor or an array."""
     if isinstance(output, Tensor):
-        return output.data
+        return output.array
     if isinstance(output, (ndarray, generic)) or (hasattr(output, "dtype")
                                                   and hasattr(output, "shape")):
         return array_module(output).asarray(output)
@@ -75,7 +75,7 @@ def _custom_output(ctx, args, returned, array, output_nr, recording):
     out = Tensor._make(array, differentiable, ctx if differentiable else None,
                        output_nr if differentiable else None)
     for a in args:  # an input returned as it is: the output shares its version counter
-        if isinstance(a, Tensor) and a.data is array:
+        if isinstance(a, Tensor) and a.array is array:
             out._version = a._version
             break
     else:
@@ -91,10 +91,10 @@ class SavedOutput:
     ``grad_fn`` when recording (differentiating twice), checked for in-place changes.
     """
 
-    __slots__ = ("data", "output_nr", "version", "expected", "differentiable")
+    __slots__ = ("array", "output_nr", "version", "expected", "differentiable")
 
     def __init__(self, tensor):
-        self.data = tensor.data
+        self.array = tensor.array
         self.output_nr = tensor._output_nr
         self.version = tensor._version
         self.expected = tensor._version[0]
@@ -104,12 +104,12 @@ class SavedOutput:
         if self.version[0] != self.expected:
             raise RuntimeError(
                 f"{node.name}: one of the variables needed for gradient computation has been "
-                f"modified by an in-place operation: an output of shape {tuple(self.data.shape)} "
+                f"modified by an in-place operation: an output of shape {tuple(self.array.shape)} "
                 f"is at version {self.version[0]}; expected version {self.expected} instead. Use "
                 "an out-of-place op or clone() the output before changing it."
             )
         recording = bool(_mode.enabled) and self.differentiable
-        t = Tensor._make(self.data, recording, node if recording else None,
+        t = Tensor._make(self.array, recording, node if recording else None,
                          self.output_nr if recording else None)
         t._version = self.version
         return t
@@ -138,6 +138,6 @@ def materialized(grads, output_meta):
     """Zeros in place of None for each tensor output, as PyTorch gives a custom backward."""
     if output_meta is None or all(g is not None for g in grads):
         return grads
-    zeros = array_module(*[g.data for g in grads if g is not None])
+    zeros = array_module(*[g.array for g in grads if g is not None])
     return [Tensor._make(zeros.zeros(meta[0], meta[1]), False, None)
             if g is None and meta is not None else g for g, meta in zip(grads, output_meta)]

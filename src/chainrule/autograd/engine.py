@@ -65,7 +65,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
                                "arguments both passed; pass only 'grad_tensors'")
         grad_tensors = grad_variables
     outputs, seeds = _outputs_and_seeds(tensors, grad_tensors, "backward")
-    taken = {_base_id(seed.data) for seed in seeds}  # arrays that must not become a .grad as is
+    taken = {_base_id(seed.array) for seed in seeds}  # arrays that must not become a .grad as is
     only = None if inputs is None else _tensors_by_node(inputs)
 
     def receive(node, grad):
@@ -179,7 +179,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                 "outputs, so it has no gradient; pass allow_unused=True to get None for it"
             )
         if g is None and materialize_grads:
-            g = Tensor._make(array_module(t.data).zeros_like(t.data), False, None)
+            g = Tensor._make(array_module(t.array).zeros_like(t.array), False, None)
         results.append(g)
     return tuple(results)
 
@@ -215,7 +215,7 @@ def _run(outputs, seeds, retain_graph, create_graph, receive, targets=None):
         for g, meta in zip(node._run_backward(grad, retain_graph), node._input_meta):
             if g is None or meta is None:
                 g = None
-            elif type(g) is not Tensor or g.data.shape != meta[0] or g.data.dtype != meta[1]:
+            elif type(g) is not Tensor or g.array.shape != meta[0] or g.array.dtype != meta[1]:
                 g = _conform(node, g, meta, len(checked))
             checked.append(g)
         if check:
@@ -253,17 +253,17 @@ def _outputs_and_seeds(tensors, grad_tensors, op):
                 "under no_grad(), or from tensors without requires_grad=True?)"
             )
         if seed is None:
-            if out.data.size != 1:
+            if out.array.size != 1:
                 raise RuntimeError(
                     f"{op}: grad can be implicitly created only for scalar outputs; this output "
                     f"has shape {tuple(out.shape)}. Pass gradient= (a tensor of that shape), or "
                     "reduce it first, e.g. out.sum().backward()"
                 )
-            seed = Tensor._make(array_module(out.data).ones_like(out.data), False, None)
+            seed = Tensor._make(array_module(out.array).ones_like(out.array), False, None)
         else:
             if not isinstance(seed, Tensor):
                 seed = Tensor(seed, dtype=out.dtype)
-            if seed.data.shape != out.data.shape:
+            if seed.array.shape != out.array.shape:
                 raise RuntimeError(
                     f"{op}: gradient has shape {tuple(seed.shape)} but the output has shape "
                     f"{tuple(out.shape)}; they must be equal"
@@ -281,9 +281,9 @@ def _add_unrecorded(a, b, owned):
     if type(a) is OutputGrads:
         return a + b
     if owned:
-        a.data += b.data
+        a.array += b.array
         return a
-    return Tensor._make(a.data + b.data, False, None)
+    return Tensor._make(a.array + b.array, False, None)
 
 
 def _conform(node, grad, meta, position):
@@ -295,15 +295,15 @@ def _conform(node, grad, meta, position):
     if not isinstance(grad, Tensor):
         grad = Tensor._make(array_module(grad).asarray(grad), False, None)
     shape, dtype = meta
-    if grad.data.shape != shape:
+    if grad.array.shape != shape:
         grad = _reduce_to_shape(node, grad, shape, position)
-    if grad.data.dtype != dtype:
+    if grad.array.dtype != dtype:
         grad = grad.to(dtype)
     return grad
 
 
 def _reduce_to_shape(node, grad, shape, position):
-    got = grad.data.shape
+    got = grad.array.shape
     if len(shape) > len(got) or any(n != m and n != 1 for n, m in zip(shape[::-1], got[::-1])):
         raise RuntimeError(
             f"{node.name}: backward returned a gradient of shape {tuple(got)} for input "
@@ -344,9 +344,9 @@ def _base_id(array):
 def _accumulate(tensor, grad, taken):
     """tensor.grad += grad, never storing an array that another .grad or the caller holds."""
     if not grad.requires_grad:
-        base = _base_id(grad.data)
+        base = _base_id(grad.array)
         if base in taken:
-            grad = Tensor._make(grad.data.copy(), False, None)
+            grad = Tensor._make(grad.array.copy(), False, None)
         else:
             taken.add(base)
     if tensor.grad is None:
@@ -354,5 +354,5 @@ def _accumulate(tensor, grad, taken):
     elif tensor.grad.requires_grad or grad.requires_grad:  # gradients with a graph: out of place
         tensor.grad = tensor.grad + grad
     else:  # in place, as PyTorch: a reference to .grad taken earlier stays current
-        tensor.grad.data += grad.data
+        tensor.grad.array += grad.array
         tensor.grad._version[0] += 1

@@ -33,7 +33,7 @@ without ``ctx`` plus a ``setup_context(ctx, inputs, output)`` works too; and
 ``backward`` gets zeros, not ``None``, for outputs that received no gradient
 (PyTorch's default, which ``ctx.set_materialize_grads(False)`` turns off).
 chainrule's own ops (the subclasses in the chainrule package) take the fast
-path instead: ``forward`` computes on the inputs' arrays (``x.data``) and
+path instead: ``forward`` computes on the inputs' arrays (``x.array``) and
 returns arrays, ``save_result`` keeps the result, and ``backward`` gets
 ``None`` for outputs without a gradient.
 
@@ -148,7 +148,7 @@ class Function:
             if isinstance(data, generic):  # numpy gives scalars for 0-d results; keep arrays
                 data = asarray(data)
             elif isinstance(data, Tensor):  # a forward written with tensor ops
-                data = data.data
+                data = data.array
         if not ctx._recording:
             out = Tensor._make(data, False, None)
             if recording is None:  # made in inference mode
@@ -167,7 +167,7 @@ class Function:
             if isinstance(a, Tensor) and a.requires_grad:
                 needs.append(True)
                 next_nodes.append(a.grad_fn or a)
-                input_meta.append((a.data.shape, a.data.dtype))
+                input_meta.append((a.array.shape, a.array.dtype))
                 if a._output_nr is not None:  # one of several outputs of its op
                     several = True
             else:
@@ -287,8 +287,8 @@ class Function:
         if saved and saved is not _FREED:
             xp = array_module(array)
             for position, (t, version) in enumerate(saved):
-                if isinstance(t, Tensor) and xp.may_share_memory(t.data, array):
-                    copy = Tensor._make(t.data.copy(), t.requires_grad, t.grad_fn, t._output_nr)
+                if isinstance(t, Tensor) and xp.may_share_memory(t.array, array):
+                    copy = Tensor._make(t.array.copy(), t.requires_grad, t.grad_fn, t._output_nr)
                     saved[position] = (copy, 0)
 
     # ------------------------------------------------------- the node protocol
@@ -421,7 +421,7 @@ class DelayedError(Function):
     @staticmethod
     def forward(ctx, x, origin):
         ctx.origin = origin
-        return x.data
+        return x.array
 
     @staticmethod
     def backward(ctx, grad):

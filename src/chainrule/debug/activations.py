@@ -12,7 +12,7 @@ of an (N, F) output) or a channel of a convolution's (dimension 1 of
     >>> layer = nn.Linear(2, 3)
     >>> model = nn.Sequential(layer, nn.ReLU())
     >>> _ = nn.init.constant_(layer.weight, 0.0)
-    >>> _ = layer.bias.data.__setitem__(slice(None), [1.0, -1.0, -1.0])
+    >>> _ = layer.bias.data.copy_(cr.tensor([1.0, -1.0, -1.0]))
     >>> with watch_activations(model) as watch:
     ...     _ = model(cr.randn(8, 2))
     >>> watch.dead_units()
@@ -68,7 +68,7 @@ class ActivationWatch:
         def record(module, inputs, output):
             call = self._calls.get(name, 0)
             self._calls[name] = call + 1
-            values = np.asarray(output.data)
+            values = np.asarray(output.array)
             fired = values > 0 if values.ndim < 2 else np.moveaxis(values > 0, 1, 0).reshape(
                 values.shape[1], -1).any(axis=1)
             key = (name, call)

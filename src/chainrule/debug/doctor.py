@@ -30,13 +30,13 @@ def doctor_for_run(model, optimizer, batch, out_dir, loss_fn=cross_entropy, prin
         raise TypeError(f"doctor_for_run: batch must be a pair (features, labels), got "
                         f"{type(batch).__name__}")
     features, labels = batch
-    buffers = [(buffer, np.array(buffer.data)) for buffer in model.buffers()]
+    buffers = [(buffer, np.array(buffer.array)) for buffer in model.buffers()]
     try:
         model.zero_grad()
         loss_fn(model(features), labels).backward()
     finally:
         for buffer, saved in buffers:  # batch norm's running statistics, as they were
-            buffer.data[...] = saved
+            buffer.array[...] = saved
     report = gradient_report(model, optimizer, dead_relu_batch=features)
     os.makedirs(out_dir, exist_ok=True)
     path = report.plot(os.path.join(out_dir, PLOT), title=f"{type(model).__name__} after training")

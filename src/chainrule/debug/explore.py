@@ -189,5 +189,5 @@ def _grads_now(root):
         if isinstance(grad, float):
             grads[id(node)] = grad
         elif grad is not None and node.is_leaf:
-            grads[id(node)] = np.array(grad.data)
+            grads[id(node)] = np.array(grad.array)
     return grads

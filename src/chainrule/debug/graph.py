@@ -243,12 +243,12 @@ def _value_box(v, name, drawing):
 
 def _tensor_box(t, name, drawing):
     lines = [name or ("parameter" if isinstance(t, Parameter) else "leaf"),
-             _shape(t.data.shape, t.dtype)]
+             _shape(t.array.shape, t.dtype)]
     if drawing.show_data:
-        lines.append("data " + _summary(t.data))
+        lines.append("data " + _summary(t.array))
     if drawing.show_grad and (t.grad is not None or t.is_leaf):
         # a leaf's None is news (no gradient reached it); an intermediate's is the default
-        lines.append("grad " + ("None" if t.grad is None else _summary(t.grad.data)))
+        lines.append("grad " + ("None" if t.grad is None else _summary(t.grad.array)))
     return "\\n".join(_escape(line) for line in lines)
 
 
@@ -258,11 +258,11 @@ def _op_box(node, result, label, drawing):
         lines.append(_shape(*result))
     retained = next((t for _, t in node.retained_outputs()), None)
     if drawing.show_data:
-        data = retained.data if retained is not None else _saved_result(node)
+        data = retained.array if retained is not None else _saved_result(node)
         if data is not None:
             lines.append("data " + _summary(data))
     if drawing.show_grad and retained is not None and retained.grad is not None:
-        lines.append("grad " + _summary(retained.grad.data))
+        lines.append("grad " + _summary(retained.grad.array))
     return "\\n".join(_escape(line) for line in lines)
 
 
@@ -341,7 +341,7 @@ def _saved_result(node):
     """What the op saved of its result for backward; None when it saved none or it was freed."""
     try:
         with no_grad():
-            data = node.result.data
+            data = node.result.array
     except RuntimeError:
         return None
     return data if isinstance(data, np.ndarray) else None

@@ -225,8 +225,8 @@ def gradient_report(model, optimizer=None, dead_relu_batch=None, *, activations=
     steps, update_method = _optimizer_steps(optimizer, params, name)
     rows, flags = [], []
     for pname, p in params:
-        grad = None if p.grad is None else np.asarray(p.grad.data)
-        weight_norm = _norm(p.data)
+        grad = None if p.grad is None else np.asarray(p.grad.array)
+        weight_norm = _norm(p.array)
         row = ParameterRow(pname, tuple(p.shape), None if grad is None else _norm(grad),
                            weight_norm)
         if pname in steps and np.isfinite(weight_norm) and weight_norm > 0:
@@ -237,7 +237,7 @@ def gradient_report(model, optimizer=None, dead_relu_batch=None, *, activations=
                               "not depend on it, it is disconnected from the loss",
                               FIXES[NO_GRADIENT]))
             continue
-        for what, array in (("gradient", grad), ("weight", p.data)):
+        for what, array in (("gradient", grad), ("weight", p.array)):
             bad = int(array.size - np.isfinite(array).sum())
             if bad:
                 flags.append(Flag(NONFINITE, pname, f"its {what} holds {bad} NaN/Inf value"
@@ -327,9 +327,9 @@ def _optimizer_steps(optimizer, params, name):
         group = group_of.get(id(p))
         if group is None or p.grad is None:
             continue
-        grad = np.array(p.grad.data)
+        grad = np.array(p.grad.array)
         if exact:
-            before = np.array(p.data)
+            before = np.array(p.array)
             after = before.copy()
             state = {key: value.copy() if isinstance(value, np.ndarray) else value
                      for key, value in optimizer.state.get(p, {}).items()}

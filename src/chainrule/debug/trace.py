@@ -311,7 +311,7 @@ def _snapshot(grad):
         return grad
     if type(grad) is OutputGrads:
         return tuple(_snapshot(g) for g in grad.grads)
-    return np.array(grad.data)
+    return np.array(grad.array)
 
 
 def _letters():

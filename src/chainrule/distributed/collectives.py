@@ -158,7 +158,7 @@ def scatter(tensor, scatter_list=None, src=None, group=None, async_op=False, gro
     sent = None
     if pg.rank == root:
         _check_list(pg, "scatter", "scatter_list", scatter_list, tensor)
-        sent = np.stack([np.ascontiguousarray(backend_of(t.data).to_host(t.data))
+        sent = np.stack([np.ascontiguousarray(backend_of(t.array).to_host(t.array))
                          for t in scatter_list])
     elif scatter_list is not None:
         raise ValueError("scatter: scatter_list must be given only on the source rank "
@@ -393,7 +393,7 @@ def _check_sizes(pg, call, big, small, big_name, small_name):
 
 def _write_each(tensors, received):
     for t, values in zip(tensors, received):
-        t.data[...] = backend_of(t.data).asarray(values)
+        t.array[...] = backend_of(t.array).asarray(values)
         t._version[0] += 1
 
 

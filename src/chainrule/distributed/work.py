@@ -96,7 +96,7 @@ class HostBuffer:
     """
 
     def __init__(self, tensor, op, name="tensor", output=True):
-        data = tensor.data
+        data = tensor.array
         self.tensor = tensor
         self.backend = backend_of(data)
         own = type(data) is np.ndarray and data.flags.c_contiguous
@@ -112,7 +112,7 @@ class HostBuffer:
     def store(self):
         """The host array's values, now in the tensor."""
         if self.copied:
-            self.tensor.data[...] = self.backend.asarray(self.array)
+            self.tensor.array[...] = self.backend.asarray(self.array)
         self.tensor._version[0] += 1
 
 

@@ -108,7 +108,7 @@ class BackwardHookFunction(Function):
     @staticmethod
     def forward(ctx, *tensors, on_backward):
         ctx.on_backward = on_backward
-        return tuple(t.data for t in tensors)
+        return tuple(t.array for t in tensors)
 
     @staticmethod
     def backward(ctx, *grads):

@@ -56,7 +56,7 @@ def fan_in_and_fan_out(tensor):
 
 def _fill(tensor, values):
     with no_grad():
-        tensor.data[...] = values
+        tensor.array[...] = values
         tensor._version[0] += 1
     return tensor
 
@@ -64,7 +64,7 @@ def _fill(tensor, values):
 def _drawn(tensor, values):
     """Drawn ``values`` as an array of ``tensor``'s backend and dtype."""
     values = backend_of(values).to_host(values)
-    return backend_of(tensor.data).asarray(values, dtype=tensor.dtype)
+    return backend_of(tensor.array).asarray(values, dtype=tensor.dtype)
 
 
 def uniform_(tensor, a=0.0, b=1.0, generator=None):

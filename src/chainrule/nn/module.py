@@ -295,7 +295,7 @@ class Module:
             if set_to_none:
                 param.grad = None
             elif param.grad is not None:
-                zeros = array_module(param.grad.data).zeros_like(param.grad.data)
+                zeros = array_module(param.grad.array).zeros_like(param.grad.array)
                 param.grad = Tensor._make(zeros, False, None)
 
     def requires_grad_(self, requires_grad=True):
@@ -342,14 +342,14 @@ class Module:
             if name not in state_dict:
                 continue
             value = state_dict[name]
-            array = value.data if isinstance(value, Tensor) else backend_of(value).asarray(value)
-            if array.shape != target.data.shape:
+            array = value.array if isinstance(value, Tensor) else backend_of(value).asarray(value)
+            if array.shape != target.array.shape:
                 mismatched.append(f"{name}: shape {tuple(array.shape)} in the checkpoint, "
-                                  f"{tuple(target.data.shape)} in the model")
-            elif array.dtype != target.data.dtype and not np.can_cast(array.dtype, target.data.dtype,
+                                  f"{tuple(target.array.shape)} in the model")
+            elif array.dtype != target.array.dtype and not np.can_cast(array.dtype, target.array.dtype,
                                                                       "same_kind"):
                 mismatched.append(f"{name}: dtype {array.dtype} in the checkpoint, "
-                                  f"{target.data.dtype} in the model")
+                                  f"{target.array.dtype} in the model")
             else:
                 arrays[name] = array
         problems = list(mismatched)
@@ -363,7 +363,7 @@ class Module:
             )
         for name, array in arrays.items():
             target = own[name]
-            target.data[...] = _moved(array, backend_of(target.data))
+            target.array[...] = _moved(array, backend_of(target.array))
             target._version[0] += 1
         return _IncompatibleKeys(missing, unexpected)
 
@@ -415,9 +415,9 @@ class Module:
                 if tensor is None or id(tensor) in seen:  # shared ones once
                     continue
                 seen.add(id(tensor))
-                _replace_data(tensor, convert(tensor.data))
+                _replace_data(tensor, convert(tensor.array))
                 if tensor.grad is not None:
-                    _replace_data(tensor.grad, convert(tensor.grad.data))
+                    _replace_data(tensor.grad, convert(tensor.grad.array))
         return self
 
     # ---------------------------------------------------------------- repr
@@ -481,8 +481,8 @@ def _moved(array, backend):
 
 
 def _replace_data(tensor, array):
-    if array is not tensor.data:
-        tensor.data = array
+    if array is not tensor.array:
+        tensor.array = array
         tensor._version[0] += 1  # what a saved tensor held is gone
 
 

@@ -74,7 +74,7 @@ class _BatchNorm(Module):
         channel_shape = (1, -1) + (1,) * (x.ndim - 2)
         use_batch = self.training or not self.track_running_stats
         if use_batch:
-            count = x.data.size // self.num_features
+            count = x.array.size // self.num_features
             if count <= 1:
                 raise ValueError(f"{name}: expected more than 1 value per channel when training, "
                                  f"got input of shape {tuple(x.shape)}")
@@ -96,14 +96,14 @@ class _BatchNorm(Module):
     def _update_running_stats(self, batch_mean, batch_var, count):
         """running <- (1 - m) running + m batch (unbiased variance), in place; versions bumped."""
         with no_grad():
-            _write(self.num_batches_tracked, self.num_batches_tracked.data + 1)
+            _write(self.num_batches_tracked, self.num_batches_tracked.array + 1)
             m = self.momentum
             if m is None:  # cumulative moving average
-                m = 1.0 / self.num_batches_tracked.data.item()
-            _write(self.running_mean, (1 - m) * self.running_mean.data
-                   + m * batch_mean.data.reshape(-1))
-            _write(self.running_var, (1 - m) * self.running_var.data
-                   + m * batch_var.data.reshape(-1) * count / (count - 1))
+                m = 1.0 / self.num_batches_tracked.array.item()
+            _write(self.running_mean, (1 - m) * self.running_mean.array
+                   + m * batch_mean.array.reshape(-1))
+            _write(self.running_var, (1 - m) * self.running_var.array
+                   + m * batch_var.array.reshape(-1) * count / (count - 1))
 
     def extra_repr(self):
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
@@ -113,7 +113,7 @@ class _BatchNorm(Module):
 
 def _write(buffer, values):
     """``buffer[...] = values`` as an in-place write: the version counter moves on."""
-    buffer.data[...] = values
+    buffer.array[...] = values
     buffer._version[0] += 1
 
 

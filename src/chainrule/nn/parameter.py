@@ -21,7 +21,7 @@ class Parameter(Tensor):
         if data is None:
             param = cls._make(backend_for(None).xp.empty(0, dtype=np.float32), False, None)
         elif isinstance(data, Tensor):
-            param = cls._make(data.data, False, None)
+            param = cls._make(data.array, False, None)
             param._version = data._version  # the same memory: in-place changes show in both
         else:
             param = cls._make(_to_array(data, None), False, None)

@@ -9,7 +9,7 @@ from chainrule.tensor import Tensor
 
 def data(x):
     """The array behind a tensor; a Python number or array stays as it is."""
-    return x.data if isinstance(x, Tensor) else x
+    return x.array if isinstance(x, Tensor) else x
 
 
 def shape_of(x):

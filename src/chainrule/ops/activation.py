@@ -27,7 +27,7 @@ class Softmax(Function):
     @staticmethod
     def forward(ctx, x, dim):
         ctx.dim = dim
-        exps = array_module(x.data).exp(_shifted(x.data, dim))
+        exps = array_module(x.array).exp(_shifted(x.array, dim))
         return ctx.save_result(exps / exps.sum(axis=dim, keepdims=True))
 
     @staticmethod
@@ -42,8 +42,8 @@ class LogSoftmax(Function):
     @staticmethod
     def forward(ctx, x, dim):
         ctx.dim = dim
-        xp = array_module(x.data)
-        shifted = _shifted(x.data, dim)
+        xp = array_module(x.array)
+        shifted = _shifted(x.array, dim)
         with np.errstate(divide="ignore"):  # an all -inf slice gives nan, as in PyTorch
             log_total = xp.log(xp.exp(shifted).sum(axis=dim, keepdims=True))
         return ctx.save_result(shifted - log_total)

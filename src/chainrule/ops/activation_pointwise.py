@@ -70,7 +70,7 @@ class ELU(Function):
     def forward(ctx, x, alpha, scale, input_scale):
         ctx.save_for_backward(x)
         ctx.alpha, ctx.scale, ctx.input_scale = alpha, scale, input_scale
-        values = x.data
+        values = x.array
         xp = array_module(values)
         negative = xp.expm1(xp.minimum(values, 0) * input_scale) * (alpha * scale)
         return xp.where(values > 0, values * scale, negative).astype(values.dtype, copy=False)
@@ -79,7 +79,7 @@ class ELU(Function):
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         slope = exp(-relu(-x) * ctx.input_scale) * (ctx.alpha * ctx.scale * ctx.input_scale)
-        return where(x.data > 0, grad * ctx.scale, grad * slope)
+        return where(x.array > 0, grad * ctx.scale, grad * slope)
 
 
 def _elu(x, alpha, scale, input_scale):
@@ -95,7 +95,7 @@ def _softplus(z):
     """
     upper = clamp(z, min=0)
     lower = clamp(z, max=0)
-    return where(z.data > 0, upper + log(1 + exp(-upper)), log(1 + exp(lower)))
+    return where(z.array > 0, upper + log(1 + exp(-upper)), log(1 + exp(lower)))
 
 
 @register("nn.functional")
@@ -198,7 +198,7 @@ def tanhshrink(input):
 
 def _hardtanh(x, min_val, max_val):
     """clamp(x, min_val, max_val);  gradient 1 strictly inside, 0 on the bounds (as PyTorch)."""
-    values = x.data
+    values = x.array
     inside = (values > min_val) & (values < max_val)
     clipped = array_module(values).minimum(array_module(values).maximum(values, min_val), max_val)
     return _constant_where(inside, x, clipped)
@@ -229,7 +229,7 @@ def relu6(input, inplace=False):
 def hardsigmoid(input, inplace=False):
     """relu6(x + 3) / 6;  d/dx = 1/6 for -3 < x < 3, else 0."""
     def compute(x):
-        values = x.data
+        values = x.array
         inside = (values > -3) & (values < 3)
         outside = (values >= 3).astype(values.dtype)
         return _constant_where(inside, x / 6 + 0.5, outside)
@@ -241,7 +241,7 @@ def hardsigmoid(input, inplace=False):
 def hardswish(input, inplace=False):
     """x * relu6(x + 3) / 6;  d/dx = 0 up to -3, x / 3 + 1/2 inside, 1 from 3 (as PyTorch)."""
     def compute(x):
-        values = x.data
+        values = x.array
         middle = (values > -3) & (values < 3)
         zero = Tensor._make(array_module(values).zeros((), values.dtype), False, None)
         return where(middle, x * (x + 3) / 6, where(values >= 3, x, zero))
@@ -253,7 +253,7 @@ def hardswish(input, inplace=False):
 def hardshrink(input, lambd=0.5):
     """x where |x| > lambd, else 0;  d/dx = 1 there, 0 on [-lambd, lambd]."""
     x = _tensor(input, "hardshrink")
-    values = x.data
+    values = x.array
     kept = (values > lambd) | (values < -lambd)
     return _constant_where(kept, x, array_module(values).zeros_like(values))
 
@@ -264,7 +264,7 @@ def softshrink(input, lambd=0.5):
     x = _tensor(input, "softshrink")
     if lambd < 0:
         raise ValueError(f"softshrink: lambd must be at least 0, got {lambd}")
-    values = x.data
+    values = x.array
     shift = array_module(values).where(values > lambd, -lambd, lambd).astype(values.dtype)
     kept = (values > lambd) | (values < -lambd)
     return _constant_where(kept, x + Tensor._make(shift, False, None),
@@ -272,7 +272,7 @@ def softshrink(input, lambd=0.5):
 
 
 def _threshold(x, threshold, value):
-    values = x.data
+    values = x.array
     above = values > threshold
     fill = array_module(values).full(values.shape, value).astype(values.dtype)
     return _constant_where(above, x, fill)

@@ -67,11 +67,11 @@ def output_sizes(output_size, image_size, op):
 def adaptive_avg_pool(input, output_size, d, op):
     x, was_batched = batched(input, op, d)
     sizes = output_sizes(output_size, x.shape[2:], op)
-    xp = array_module(x.data)
+    xp = array_module(x.array)
     out = x
     for axis, (size, target) in enumerate(zip(x.shape[2:], sizes)):
         if size != target:
-            out = along(out, averaging_matrix(xp, size, target, x.data.dtype), 2 + axis)
+            out = along(out, averaging_matrix(xp, size, target, x.array.dtype), 2 + axis)
     return out if was_batched else out.reshape(out.shape[1:])
 
 
@@ -121,7 +121,7 @@ def max_over_candidates(x, candidates):
     the values are read from x at the maxima, so they differentiate (and
     again) as indexing does.
     """
-    xp = array_module(x.data)
+    xp = array_module(x.array)
     n, c = x.shape[:2]
     planes = x.reshape(n, c, -1)
     candidates = xp.asarray(candidates)
@@ -130,7 +130,7 @@ def max_over_candidates(x, candidates):
     flat_candidates = xp.broadcast_to(candidates, (n, c) + out + (k,)).reshape(n, c, -1, k)
     rows = xp.arange(n).reshape(n, 1, 1, 1)
     channels = xp.arange(c).reshape(1, c, 1, 1)
-    values = planes.data[rows, channels, flat_candidates]
+    values = planes.array[rows, channels, flat_candidates]
     first = values.argmax(axis=-1)[..., None] if values.size else values[..., :1].astype(np.int64)
     indices = xp.take_along_axis(flat_candidates, first, axis=-1)[..., 0]
     result = read_at(planes, (rows[..., 0], channels[..., 0], indices))

@@ -86,7 +86,7 @@ class Neg(Function):
 
     @staticmethod
     def forward(ctx, x):
-        return -x.data
+        return -x.array
 
     @staticmethod
     def backward(ctx, grad):
@@ -153,7 +153,7 @@ class MatMul(Function):
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
         try:
-            return array_module(a.data, b.data).matmul(a.data, b.data)
+            return array_module(a.array, b.array).matmul(a.array, b.array)
         except ValueError:
             raise ValueError(
                 f"matmul: shapes {tuple(a.shape)} and {tuple(b.shape)} cannot be multiplied; "
@@ -280,7 +280,7 @@ def result_dtype(*operands):
     """
     dimensioned = zero_dim = number = None
     for x in operands:
-        array = x.data if isinstance(x, Tensor) else x if is_array(x) else None
+        array = x.array if isinstance(x, Tensor) else x if is_array(x) else None
         if array is not None:
             if array.ndim:
                 dimensioned = _promote_pair(dimensioned, array.dtype)
@@ -312,9 +312,9 @@ def _numpy_agrees(a, b):
         a, b = b, a
     if type(a) is not Tensor:
         return False
-    kind = a.data.dtype.kind
+    kind = a.array.dtype.kind
     if type(b) is Tensor:
-        return a.data.dtype == b.data.dtype
+        return a.array.dtype == b.array.dtype
     return type(b) is float and kind == "f" or type(b) is int and kind != "b"
 
 
@@ -330,7 +330,7 @@ def promoted(*operands, floating=False):
     grad is differentiable; nothing is cast where the dtypes already agree.
     """
     if len(operands) == 2 and _numpy_agrees(*operands) and (
-            not floating or _tensor_of(*operands).data.dtype.kind == "f"):
+            not floating or _tensor_of(*operands).array.dtype.kind == "f"):
         return operands
     dtype = result_dtype(*operands)
     if floating and dtype is not None and dtype.kind != "f":
@@ -338,9 +338,9 @@ def promoted(*operands, floating=False):
     out = []
     for x in operands:
         if isinstance(x, Tensor):
-            if x.data.dtype != dtype:
+            if x.array.dtype != dtype:
                 x = (Cast.apply(x, dtype) if x.requires_grad
-                     else Tensor._make(x.data.astype(dtype), False, None))
+                     else Tensor._make(x.array.astype(dtype), False, None))
         elif is_array(x):
             x = x if x.dtype == dtype else x.astype(dtype)
         elif isinstance(x, np.generic):

@@ -51,8 +51,8 @@ def float_mask(mask, dtype, name):
     if not isinstance(mask, Tensor):
         raise TypeError(f"{name} must be a Tensor, got {type(mask).__name__}")
     if _is_bool(mask):
-        xp = array_module(mask.data)
-        return _constant(xp.where(mask.data, dtype.type(-np.inf), dtype.type(0)))
+        xp = array_module(mask.array)
+        return _constant(xp.where(mask.array, dtype.type(-np.inf), dtype.type(0)))
     if mask.dtype.kind != "f":
         raise TypeError(f"only bool and floating types of {name} are supported, got "
                         f"{mask.dtype}; use a bool mask (True = masked out) or a float mask "
@@ -71,14 +71,14 @@ def _attend(query, key, value, mask, dropout_p, scale, training=True, safe=True)
         scores = scores * scale
     dead = None
     if mask is not None:
-        xp = array_module(mask.data)
+        xp = array_module(mask.array)
         if _is_bool(mask):
             if safe:
-                dead = ~xp.any(mask.data, axis=-1, keepdims=True)
+                dead = ~xp.any(mask.array, axis=-1, keepdims=True)
             scores = where(mask, scores, scores.dtype.type(-np.inf))
         else:
             if safe:
-                dead = xp.all(xp.isneginf(mask.data), axis=-1, keepdims=True)
+                dead = xp.all(xp.isneginf(mask.array), axis=-1, keepdims=True)
             scores = scores + mask
         if dead is not None and not dead.any():
             dead = None
@@ -94,7 +94,7 @@ def _attend(query, key, value, mask, dropout_p, scale, training=True, safe=True)
 
 def _causal(length, source_length, like):
     """The bool mask of causal attention: position i attends to positions j <= i."""
-    xp = array_module(like.data)
+    xp = array_module(like.array)
     return _constant(xp.tri(length, source_length, 0, dtype=bool))
 
 
@@ -326,7 +326,7 @@ def _extend_keys(k, v, attn_mask, key_padding_mask, bias_k, bias_v, static_k, st
     if static_v is not None:
         v = static_v.reshape(n, num_heads, static_v.shape[1], head_dim)
     if add_zero_attn:
-        xp = array_module(k.data)
+        xp = array_module(k.array)
         k = cat([k, _constant(xp.zeros((n, num_heads, 1, head_dim), k.dtype))], 2)
         v = cat([v, _constant(xp.zeros((n, num_heads, 1, head_dim), v.dtype))], 2)
         attn_mask, key_padding_mask = _pad_column(attn_mask), _pad_column(key_padding_mask)
@@ -336,7 +336,7 @@ def _extend_keys(k, v, attn_mask, key_padding_mask, bias_k, bias_v, static_k, st
 def _pad_column(mask):
     if mask is None:
         return None
-    xp = array_module(mask.data)
+    xp = array_module(mask.array)
     return cat([mask, _constant(xp.zeros(tuple(mask.shape[:-1]) + (1,), mask.dtype))], -1)
 
 

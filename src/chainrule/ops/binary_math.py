@@ -415,9 +415,9 @@ def addcmul(input, tensor1, tensor2, *, value=1):
 def addcdiv(input, tensor1, tensor2, *, value=1):
     """input + value * tensor1 / tensor2 (floating-point tensors only)."""
     for name, t in (("tensor1", tensor1), ("tensor2", tensor2)):
-        if isinstance(t, Tensor) and t.data.dtype.kind in "biu":
+        if isinstance(t, Tensor) and t.array.dtype.kind in "biu":
             raise TypeError(f"addcdiv: integer division is not supported ({name} is "
-                            f"{t.data.dtype}); convert to a float dtype, or use addcmul")
+                            f"{t.array.dtype}); convert to a float dtype, or use addcmul")
     return input + value * (tensor1 / tensor2)
 
 

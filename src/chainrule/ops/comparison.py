@@ -192,7 +192,7 @@ def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     if not isinstance(input, Tensor) or not isinstance(other, Tensor):
         raise TypeError(f"isclose: expected two Tensors, got {type(input).__name__} and "
                         f"{type(other).__name__}")
-    a, b = input.data, other.data
+    a, b = input.array, other.array
     if a.dtype != b.dtype:
         raise TypeError(f"isclose: input is {a.dtype} but other is {b.dtype}; convert one "
                         "so that both have the same dtype")
@@ -216,7 +216,7 @@ def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
 def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     """Whether every element of input is close to other's (see ``isclose``): a Python bool."""
     close = isclose(input, other, rtol=rtol, atol=atol, equal_nan=equal_nan)
-    return bool(array_module(close.data).all(close.data))
+    return bool(array_module(close.array).all(close.array))
 
 
 @register("torch", "Tensor")
@@ -225,6 +225,6 @@ def equal(input, other):
     if not isinstance(input, Tensor) or not isinstance(other, Tensor):
         raise TypeError(f"equal: expected two Tensors, got {type(input).__name__} and "
                         f"{type(other).__name__}")
-    if input.data.shape != other.data.shape:
+    if input.array.shape != other.array.shape:
         return False
-    return bool(array_module(input.data).all(input.data == other.data))
+    return bool(array_module(input.array).all(input.array == other.array))

@@ -27,7 +27,7 @@ class Clone(Function):
 
     @staticmethod
     def forward(ctx, x):
-        return x.data.copy()
+        return x.array.copy()
 
     @staticmethod
     def backward(ctx, grad):
@@ -40,7 +40,7 @@ class Cast(Function):
     @staticmethod
     def forward(ctx, x, dtype):
         ctx.input_dtype = x.dtype
-        return x.data.astype(dtype)
+        return x.array.astype(dtype)
 
     @staticmethod
     def backward(ctx, grad):
@@ -53,7 +53,7 @@ class ToDevice(Function):
     @staticmethod
     def forward(ctx, x, backend):
         ctx.input_device = x.device
-        host = backend_of(x.data).to_host(x.data)
+        host = backend_of(x.array).to_host(x.array)
         return backend.xp.array(host, copy=True)
 
     @staticmethod
@@ -81,7 +81,7 @@ def to(input, *args, dtype=None, device=None, non_blocking=False, copy=False, me
     out = input
     if device is not None:
         backend = backend_for(device)  # the clear error for a device with no backend
-        if backend is not backend_of(input.data):
+        if backend is not backend_of(input.array):
             out = ToDevice.apply(out, backend)
     if dtype is not None:
         dtype = _as_dtype(dtype)
@@ -94,7 +94,7 @@ def to(input, *args, dtype=None, device=None, non_blocking=False, copy=False, me
 
 def _cast(x, dtype):
     if dtype.kind != "f":  # integer and bool results carry no gradient
-        return Tensor._make(x.data.astype(dtype), False, None)
+        return Tensor._make(x.array.astype(dtype), False, None)
     return Cast.apply(x, dtype)
 
 
@@ -159,12 +159,12 @@ def type_as(input, other):
 @register("Tensor")
 def contiguous(input, memory_format=None):
     """``input`` itself when its memory is in row-major order, else a row-major copy."""
-    return input if input.data.flags.c_contiguous else Clone.apply(input)
+    return input if input.array.flags.c_contiguous else Clone.apply(input)
 
 
 @register("Tensor")
 def is_contiguous(input, memory_format=None):
-    return bool(input.data.flags.c_contiguous)
+    return bool(input.array.flags.c_contiguous)
 
 
 def _caster(name, dtype):

@@ -38,7 +38,7 @@ class Unfold(Function):
     @staticmethod
     def forward(ctx, x, window):
         ctx.window, ctx.image_size = window, x.shape[2:]
-        return windows(x.data, window, 0)
+        return windows(x.array, window, 0)
 
     @staticmethod
     def backward(ctx, grad):
@@ -54,7 +54,7 @@ class Fold(Function):
     @staticmethod
     def forward(ctx, cols, image_size, window):
         ctx.window = window
-        return fold_windows(cols.data, tuple(image_size), window)
+        return fold_windows(cols.array, tuple(image_size), window)
 
     @staticmethod
     def backward(ctx, grad):

@@ -45,7 +45,7 @@ def _diagonal_plan(x, offset, dim1, dim2, op):
         length = max(0, min(rows, cols - offset))
     else:
         length = max(0, min(rows + offset, cols))
-    xp = array_module(x.data)
+    xp = array_module(x.array)
     steps = xp.arange(length)
     index = (Ellipsis, steps + max(-offset, 0), steps + max(offset, 0))
     return order, normalize_index(index, op, xp)
@@ -93,7 +93,7 @@ def diag_embed(input, offset=0, dim1=-2, dim2=-1):
     shape = list(input.shape[:-1])
     for d in sorted((d1, d2)):
         shape.insert(d, side)
-    xp = array_module(input.data)
+    xp = array_module(input.array)
     zeros = Tensor._make(xp.zeros(tuple(shape), dtype=input.dtype), False, None)
     return diagonal_scatter(zeros, input.reshape(-1) if input.ndim == 0 else input, offset,
                             d1, d2)
@@ -134,7 +134,7 @@ class Tril(Function):
     @staticmethod
     def forward(ctx, x, diagonal):
         ctx.diagonal = diagonal
-        return array_module(x.data).tril(x.data, diagonal)
+        return array_module(x.array).tril(x.array, diagonal)
 
     @staticmethod
     def backward(ctx, grad):
@@ -147,7 +147,7 @@ class Triu(Function):
     @staticmethod
     def forward(ctx, x, diagonal):
         ctx.diagonal = diagonal
-        return array_module(x.data).triu(x.data, diagonal)
+        return array_module(x.array).triu(x.array, diagonal)
 
     @staticmethod
     def backward(ctx, grad):
@@ -190,7 +190,7 @@ def select_scatter(input, src, dim, index):
         raise IndexError(f"select_scatter: index {index} is out of range for dimension {dim} "
                          f"of size {size}")
     where = normalize_index((slice(None),) * d + (index % size,), "select_scatter")
-    _check_src(src, input.data[where].shape, "select_scatter", "input.select(dim, index)")
+    _check_src(src, input.array[where].shape, "select_scatter", "input.select(dim, index)")
     return IndexPut.apply(input, src, where)
 
 
@@ -201,7 +201,7 @@ def slice_scatter(input, src, dim=0, start=None, end=None, step=1):
     if step <= 0:
         raise ValueError(f"slice_scatter: step must be positive, got {step}")
     where = normalize_index((slice(None),) * d + (slice(start, end, step),), "slice_scatter")
-    _check_src(src, input.data[where].shape, "slice_scatter",
+    _check_src(src, input.array[where].shape, "slice_scatter",
                "input[..., start:end:step] along dim")
     return IndexPut.apply(input, src, where)
 

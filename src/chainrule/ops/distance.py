@@ -56,7 +56,7 @@ def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
 
 
 def _broadcast_pair(x1, x2, op):
-    xp = array_module(x1.data)
+    xp = array_module(x1.array)
     try:
         shape = xp.broadcast_shapes(tuple(x1.shape), tuple(x2.shape))
     except ValueError:
@@ -71,7 +71,7 @@ def _broadcast_pair(x1, x2, op):
 
 def _clamped_keeping_gradient(norm, eps):
     """max(norm, eps) in value, with the gradient of norm itself (PyTorch clamps under no_grad)."""
-    values = norm.data
+    values = norm.array
     lifted = array_module(values).maximum(values, values.dtype.type(eps)) - values
     return norm + _constant(lifted)
 
@@ -114,6 +114,6 @@ def pdist(input, p=2):
     if p < 0:
         raise RuntimeError(f"pdist: only supports non-negative p values, got {p}")
     n = input.shape[0]
-    first, second = array_module(input.data).triu_indices(n, 1)
+    first, second = array_module(input.array).triu_indices(n, 1)
     return _vector_norm(input[first] - input[second], p, (1,))
 

@@ -39,7 +39,7 @@ def dropout(input, p=0.5, training=True, inplace=False):
         raise TypeError(f"dropout: input must be a Tensor, got {type(input).__name__}")
     if inplace:
         return input._modify_in_place("dropout", lambda source: dropout(source, p, training))
-    backend = backend_of(input.data)
+    backend = backend_of(input.array)
     if p == 1:
         return input * backend.xp.zeros(input.shape, input.dtype)
     # the generator is read now, not imported: manual_seed resets it
@@ -61,7 +61,7 @@ def _check_probability(p, op):
 
 def _keep_mask(input, p, shape):
     """1.0 where an element (or a whole channel, by ``shape``) is kept, drawn now."""
-    backend = backend_of(input.data)
+    backend = backend_of(input.array)
     keep = backend.asarray(random.default_generator.random(shape)) >= p
     return keep.astype(input.dtype)
 
@@ -155,7 +155,7 @@ class RandomizedLeakyReLU(Function):
     @staticmethod
     def forward(ctx, x, slopes):
         ctx.slopes = slopes
-        return x.data * slopes
+        return x.array * slopes
 
     @staticmethod
     def backward(ctx, grad):
@@ -172,11 +172,11 @@ def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
     if inplace:
         return input._modify_in_place("rrelu", lambda source: rrelu(source, lower, upper,
                                                                     training))
-    backend = backend_of(input.data)
+    backend = backend_of(input.array)
     if training:
         drawn = random.default_generator.uniform(lower, upper, input.shape)
     else:
         drawn = np.full(input.shape, (lower + upper) / 2)
-    negative = backend.to_host(input.data) <= 0
+    negative = backend.to_host(input.array) <= 0
     slopes = backend.asarray(np.where(negative, drawn, 1.0), dtype=input.dtype)
     return RandomizedLeakyReLU.apply(input, slopes)

@@ -32,7 +32,7 @@ class Exp(Function):
     @staticmethod
     def forward(ctx, x):
         with np.errstate(over="ignore"):  # overflows to inf, as in PyTorch
-            return ctx.save_result(array_module(x.data).exp(x.data))
+            return ctx.save_result(array_module(x.array).exp(x.array))
 
     @staticmethod
     def backward(ctx, grad):
@@ -46,7 +46,7 @@ class Log(Function):
     def forward(ctx, x):
         ctx.save_for_backward(x)
         with np.errstate(divide="ignore", invalid="ignore"):
-            return array_module(x.data).log(x.data)
+            return array_module(x.array).log(x.array)
 
     @staticmethod
     def backward(ctx, grad):
@@ -60,7 +60,7 @@ class Sqrt(Function):
     @staticmethod
     def forward(ctx, x):
         with np.errstate(invalid="ignore"):
-            return ctx.save_result(array_module(x.data).sqrt(x.data))
+            return ctx.save_result(array_module(x.array).sqrt(x.array))
 
     @staticmethod
     def backward(ctx, grad):
@@ -73,13 +73,13 @@ class Abs(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return array_module(x.data).abs(x.data)
+        return array_module(x.array).abs(x.array)
 
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         # sign(x) is piecewise constant: a constant factor, also when differentiating again
-        return grad * Tensor._make(array_module(x.data).sign(x.data), False, None)
+        return grad * Tensor._make(array_module(x.array).sign(x.array), False, None)
 
 
 class Sign(Function):
@@ -87,11 +87,11 @@ class Sign(Function):
 
     @staticmethod
     def forward(ctx, x):
-        return array_module(x.data).sign(x.data)
+        return array_module(x.array).sign(x.array)
 
     @staticmethod
     def backward(ctx, grad):
-        return Tensor._make(array_module(grad.data).zeros_like(grad.data), False, None)
+        return Tensor._make(array_module(grad.array).zeros_like(grad.array), False, None)
 
 
 class Sin(Function):
@@ -100,7 +100,7 @@ class Sin(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return array_module(x.data).sin(x.data)
+        return array_module(x.array).sin(x.array)
 
     @staticmethod
     def backward(ctx, grad):
@@ -114,7 +114,7 @@ class Cos(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return array_module(x.data).cos(x.data)
+        return array_module(x.array).cos(x.array)
 
     @staticmethod
     def backward(ctx, grad):
@@ -127,7 +127,7 @@ class Tanh(Function):
 
     @staticmethod
     def forward(ctx, x):
-        return ctx.save_result(array_module(x.data).tanh(x.data))
+        return ctx.save_result(array_module(x.array).tanh(x.array))
 
     @staticmethod
     def backward(ctx, grad):
@@ -140,10 +140,10 @@ class Sigmoid(Function):
 
     @staticmethod
     def forward(ctx, x):
-        xp = array_module(x.data)
+        xp = array_module(x.array)
         # e**-|x| never overflows; for x < 0, s(x) = e**x / (1 + e**x)
-        e = xp.exp(-xp.abs(x.data))
-        return ctx.save_result(xp.where(x.data >= 0, 1 / (1 + e), e / (1 + e)))
+        e = xp.exp(-xp.abs(x.array))
+        return ctx.save_result(xp.where(x.array >= 0, 1 / (1 + e), e / (1 + e)))
 
     @staticmethod
     def backward(ctx, grad):
@@ -156,11 +156,32 @@ class ReLU(Function):
 
     @staticmethod
     def forward(ctx, x):
-        return ctx.save_result(array_module(x.data).maximum(x.data, 0))
+        return ctx.save_result(array_module(x.array).maximum(x.array, 0))
 
     @staticmethod
     def backward(ctx, grad):
-        return grad * (ctx.result > 0)
+        return ReLUBackward.apply(grad, ctx.result)
+
+
+class ReLUBackward(Function):
+    """g where y > 0, else 0 (ReLU's backward, y its output);  d/dg = that mask, d/dy = 0.
+
+    Its own node, as PyTorch's threshold_backward: differentiated again, the
+    mask's (zero) derivative reaches y, so what feeds y gets a zero gradient,
+    not none.
+    """
+
+    @staticmethod
+    def forward(ctx, grad, result):
+        ctx.mask = result.array > 0
+        return grad.array * ctx.mask
+
+    @staticmethod
+    def backward(ctx, grad):
+        needs_grad, needs_result = ctx.needs_input_grad
+        mask = Tensor._make(ctx.mask, False, None)
+        return (grad * mask if needs_grad else None,
+                grad * 0 if needs_result else None)
 
 
 class LeakyReLU(Function):
@@ -170,7 +191,7 @@ class LeakyReLU(Function):
     def forward(ctx, x, negative_slope):
         ctx.save_for_backward(x)
         ctx.negative_slope = negative_slope
-        return array_module(x.data).where(x.data > 0, x.data, x.data * negative_slope)
+        return array_module(x.array).where(x.array > 0, x.array, x.array * negative_slope)
 
     @staticmethod
     def backward(ctx, grad):
@@ -184,7 +205,7 @@ class Erf(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return _erf(x.data)
+        return _erf(x.array)
 
     @staticmethod
     def backward(ctx, grad):
@@ -213,7 +234,7 @@ class Where(Function):
     @staticmethod
     def backward(ctx, grad):
         _, needs_a, needs_b = ctx.needs_input_grad
-        zero = grad.data.dtype.type(0)
+        zero = grad.array.dtype.type(0)
         return (None,
                 where(ctx.condition, grad, zero) if needs_a else None,
                 where(ctx.condition, zero, grad) if needs_b else None)
@@ -229,20 +250,20 @@ class Clamp(Function):
     @staticmethod
     def forward(ctx, x, lo, hi):
         ctx.save_for_backward(x, lo, hi)
-        out, lo, hi = x.data, data(lo), data(hi)
+        out, lo, hi = x.array, data(lo), data(hi)
         xp = array_module(out, lo, hi)
         if lo is not None:
             out = broadcasting("clamp", xp.maximum, out, lo)
         if hi is not None:
             out = broadcasting("clamp", xp.minimum, out, hi)
-        return out if out is not x.data else out.copy()
+        return out if out is not x.array else out.copy()
 
     @staticmethod
     def backward(ctx, grad):
         x, lo, hi = ctx.saved_tensors
-        x, lo, hi = x.data, data(lo), data(hi)
+        x, lo, hi = x.array, data(lo), data(hi)
         needs_x, needs_lo, needs_hi = ctx.needs_input_grad
-        zero = grad.data.dtype.type(0)
+        zero = grad.array.dtype.type(0)
         if lo is None:
             inside, below, above = x <= hi, None, x > hi
         elif hi is None:

@@ -29,7 +29,7 @@ class GatherRows(Function):
     @staticmethod
     def forward(ctx, weight, indices, padding_idx, zero_padding):
         ctx.indices, ctx.padding_idx, ctx.num_rows = indices, padding_idx, weight.shape[0]
-        rows = array_module(weight.data).take(weight.data, indices, axis=0)  # a copy, even 0-d
+        rows = array_module(weight.array).take(weight.array, indices, axis=0)  # a copy, even 0-d
         if zero_padding and padding_idx is not None:
             rows[indices == padding_idx] = 0
         return rows
@@ -49,7 +49,7 @@ class ScatterAddRows(Function):
     @staticmethod
     def forward(ctx, grad_rows, indices, num_rows, padding_idx):
         ctx.indices, ctx.padding_idx = indices, padding_idx
-        rows = grad_rows.data
+        rows = grad_rows.array
         backend = backend_of(rows)
         out = backend.xp.zeros((num_rows,) + rows.shape[indices.ndim:], rows.dtype)
         backend.add_at(out, indices, rows)  # unlike +=, adds every repeat of an index
@@ -78,7 +78,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
     if not isinstance(weight, Tensor) or weight.ndim != 2:
         raise ValueError(f"embedding: weight must be a 2-d Tensor (num_embeddings, "
                          f"embedding_dim), got {_describe(weight)}")
-    indices = input.data if isinstance(input, Tensor) else backend_of(weight.data).asarray(input)
+    indices = input.array if isinstance(input, Tensor) else backend_of(weight.array).asarray(input)
     if indices.dtype.kind not in "iu":
         raise TypeError(f"embedding: indices must be integers (int64 or int32), got dtype "
                         f"{indices.dtype}; convert them with .long()")
@@ -110,7 +110,7 @@ def one_hot(tensor, num_classes=-1):
 
     ``num_classes=-1`` takes one more than the largest index. Not differentiable.
     """
-    indices = tensor.data if isinstance(tensor, Tensor) else None
+    indices = tensor.array if isinstance(tensor, Tensor) else None
     if indices is None or indices.dtype.kind not in "iu":
         raise TypeError(f"one_hot: expected an integer (int64) tensor of class indices, got "
                         f"{indices.dtype if indices is not None else type(tensor).__name__}")
@@ -156,8 +156,8 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
     if not isinstance(weight, Tensor) or weight.ndim != 2:
         raise ValueError(f"embedding_bag: weight must be a 2-d Tensor (num_embeddings, "
                          f"embedding_dim), got {_describe(weight)}")
-    indices = input.data if isinstance(input, Tensor) else backend_of(weight.data).asarray(input)
-    xp = array_module(weight.data)
+    indices = input.array if isinstance(input, Tensor) else backend_of(weight.array).asarray(input)
+    xp = array_module(weight.array)
     count = weight.shape[0]
     starts, flat = _bag_starts(indices, offsets, include_last_offset, xp)
     if flat.size and (flat.min() < 0 or flat.max() >= count):
@@ -198,7 +198,7 @@ def _bag_starts(indices, offsets, include_last_offset, xp):
         raise ValueError(f"embedding_bag: input must be 1-d or 2-d, got shape {indices.shape}")
     if offsets is None:
         raise ValueError("embedding_bag: offsets is required when input is 1-d")
-    starts = offsets.data if isinstance(offsets, Tensor) else xp.asarray(offsets)
+    starts = offsets.array if isinstance(offsets, Tensor) else xp.asarray(offsets)
     if starts.ndim != 1:
         raise ValueError(f"embedding_bag: offsets must be 1-d, got shape {starts.shape}")
     if not include_last_offset:
@@ -211,7 +211,7 @@ def _bag_max(rows, member, weight, xp):
     bags, dim = member.shape[0], weight.shape[1]
     if bags == 0:
         return Tensor._make(xp.zeros((0, dim), weight.dtype), False, None)
-    values = rows.data
+    values = rows.array
     if values.shape[0] == 0:
         return Tensor._make(xp.zeros((bags, dim), weight.dtype), False, None)
     masked = xp.where(member[:, :, None], values[None, :, :], -xp.inf)  # (bags, K, dim)

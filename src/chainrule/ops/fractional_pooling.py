@@ -53,11 +53,11 @@ def fractional_max_pool(input, kernel_size, output_size, output_ratio, return_in
     if any(m + k - 1 > size for m, k, size in zip(sizes, kernel, image_size)):
         raise ValueError(f"{op}: output_size {sizes} plus kernel_size {kernel} minus one must "
                          f"fit in the input's spatial size {image_size}")
-    xp = array_module(x.data)
+    xp = array_module(x.array)
     if random_samples is None:
-        samples = xp.asarray(numpy_generator(None).random((n, c, d)), dtype=x.data.dtype)
+        samples = xp.asarray(numpy_generator(None).random((n, c, d)), dtype=x.array.dtype)
     else:
-        samples = random_samples.data if isinstance(random_samples, Tensor) else random_samples
+        samples = random_samples.array if isinstance(random_samples, Tensor) else random_samples
         if tuple(samples.shape) != (n, c, d):
             raise ValueError(f"{op}: _random_samples must have shape {(n, c, d)}, got "
                              f"{tuple(samples.shape)}")

@@ -74,7 +74,7 @@ def sample_grid(input, grid, mode, padding, align_corners, d, op):
                          f"(bicubic, 2-d only) and padding_mode 0, 1 or 2, got {mode} and "
                          f"{padding}")
     sizes = tuple(input.shape[2:])
-    xp = array_module(input.data)
+    xp = array_module(input.array)
     n = input.shape[0]
     out_shape = tuple(grid.shape[1:-1])
     batch = xp.arange(n).reshape((n,) + (1,) * len(out_shape))
@@ -92,14 +92,14 @@ def sample_grid(input, grid, mode, padding, align_corners, d, op):
             inside = within if inside is None else inside & within
             clipped.append(xp.clip(p, 0, max(size - 1, 0)).astype(np.int64))
         values = read_at(channels_last, (batch,) + tuple(clipped))
-        return values, xp.asarray(inside, dtype=input.data.dtype)[..., None]
+        return values, xp.asarray(inside, dtype=input.array.dtype)[..., None]
 
     if mode == 2:
         out = _bicubic(coords, sizes, padding, align_corners, read, xp)
     else:
         coords = [_pad(c, size, padding, align_corners, xp) for c, size in zip(coords, sizes)]
         if mode == 1:
-            values, inside = read([xp.rint(c.data) for c in coords])
+            values, inside = read([xp.rint(c.array) for c in coords])
             out = values * inside
         else:
             out = _bilinear(coords, read, xp)
@@ -128,7 +128,7 @@ def _pad(coord, size, padding, align_corners, xp):
 
 def _clip(coord, size, xp):
     """Clamped to [0, size - 1], gradient 0 where it clamps (also at the bounds, as PyTorch)."""
-    c = coord.data
+    c = coord.array
     inside = (c > 0) & (c < size - 1)
     return where(inside, coord, xp.clip(c, 0, size - 1).astype(c.dtype))
 
@@ -138,7 +138,7 @@ def _reflect(coord, twice_low, twice_high, xp):
     if twice_low == twice_high:
         return coord * 0.0
     low, span = twice_low / 2, (twice_high - twice_low) / 2
-    c = coord.data - low
+    c = coord.array - low
     sign = xp.where(c < 0, -1.0, 1.0).astype(c.dtype)
     distance = (coord - low) * sign
     flips = xp.floor(xp.abs(c) / span)
@@ -147,7 +147,7 @@ def _reflect(coord, twice_low, twice_high, xp):
 
 
 def _bilinear(coords, read, xp):
-    bases = [xp.floor(c.data) for c in coords]
+    bases = [xp.floor(c.array) for c in coords]
     fractions = [c - b for c, b in zip(coords, bases)]
     out = None
     for corner in product((0, 1), repeat=len(coords)):
@@ -176,7 +176,7 @@ def _cubic_taps(t):
 
 def _bicubic(coords, sizes, padding, align_corners, read, xp):
     """4 x 4 taps around each point; each tap's position padded, read 0 outside."""
-    bases = [xp.floor(c.data) for c in coords]
+    bases = [xp.floor(c.array) for c in coords]
     taps = [_cubic_taps(c - b) for c, b in zip(coords, bases)]
     out = None
     for offsets in product(range(4), repeat=2):
@@ -184,7 +184,7 @@ def _bicubic(coords, sizes, padding, align_corners, read, xp):
         for k, (b, o) in enumerate(zip(bases, offsets)):
             p = b + (o - 1)
             if padding:
-                p = _pad(Tensor._make(p, False, None), sizes[k], padding, align_corners, xp).data
+                p = _pad(Tensor._make(p, False, None), sizes[k], padding, align_corners, xp).array
             positions.append(p.astype(np.int64))
         values, inside = read(positions)
         weight = taps[0][offsets[0]] * taps[1][offsets[1]]

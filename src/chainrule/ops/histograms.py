@@ -58,7 +58,7 @@ def bincount(input, weights=None, minlength=0):
         dtype = np.int64
     else:  # float weights keep their dtype; other weights count in float64, as PyTorch
         dtype = weights_host.dtype if weights_host.dtype.kind == "f" else np.float64
-    return _on_device(input.data, counts, dtype)
+    return _on_device(input.array, counts, dtype)
 
 
 @register("torch", "Tensor")
@@ -77,7 +77,7 @@ def histc(input, bins=100, min=0, max=0):
         low, high = low - 1, high + 1
     finite = values[(values >= low) & (values <= high)]
     counts, _ = np.histogram(finite, bins=bins, range=(low, high))
-    return _on_device(input.data, counts, input.dtype)
+    return _on_device(input.array, counts, input.dtype)
 
 
 @register("torch", "Tensor")
@@ -87,8 +87,8 @@ def histogram(input, bins, *, range=None, weight=None, density=False):
     the data's, or a 1-d tensor of increasing edges)."""
     points = _host(input).reshape(-1, 1)
     hist, edges = _count(points, [bins], range, weight, density)
-    return histogram_result(_on_device(input.data, hist, input.dtype),
-                            _on_device(input.data, edges[0], input.dtype))
+    return histogram_result(_on_device(input.array, hist, input.dtype),
+                            _on_device(input.array, edges[0], input.dtype))
 
 
 @register("torch")
@@ -104,8 +104,8 @@ def histogramdd(input, bins, *, range=None, weight=None, density=False):
         raise ValueError(f"histogramdd: {len(per_dim)} bins given for points with {dims} "
                          "coordinates; give one per coordinate")
     hist, edges = _count(points, per_dim, range, weight, density)
-    return histogramdd_result(_on_device(input.data, hist, input.dtype),
-                              tuple(_on_device(input.data, e, input.dtype) for e in edges))
+    return histogramdd_result(_on_device(input.array, hist, input.dtype),
+                              tuple(_on_device(input.array, e, input.dtype) for e in edges))
 
 
 def _count(points, bins, ranges, weight, density):

@@ -50,7 +50,7 @@ class Index(Function):
         if is_basic(index) and not any(part is Ellipsis for part in index):
             read = index + (Ellipsis,)  # so x[0, 1] is a 0-d view, not a numpy scalar
         try:
-            return x.data[read]
+            return x.array[read]
         except IndexError as error:
             raise _out_of_range("__getitem__", index, x.shape, error) from None
 
@@ -83,11 +83,11 @@ class IndexAdd(Function):
     @staticmethod
     def forward(ctx, g, index, shape):
         ctx.index = index
-        out = array_module(g.data).zeros(shape, dtype=g.data.dtype)
+        out = array_module(g.array).zeros(shape, dtype=g.array.dtype)
         if is_basic(index):  # no position can repeat: a plain write is enough
-            out[index] = g.data
+            out[index] = g.array
         else:
-            backend_of(out).add_at(out, index, g.data)
+            backend_of(out).add_at(out, index, g.array)
         return out
 
     @staticmethod
@@ -103,7 +103,7 @@ def read_at(x, index):
 @register("Tensor", name="__getitem__")
 def getitem(input, index):
     """``x[index]``, numpy's rules: a view for basic indices, a copy for arrays."""
-    return read_at(input, normalize_index(index, "__getitem__", array_module(input.data)))
+    return read_at(input, normalize_index(index, "__getitem__", array_module(input.array)))
 
 
 # ------------------------------------------------------------------ writing
@@ -125,8 +125,8 @@ class IndexPut(Function):
         ctx.index, ctx.value_shape = index, _shape_of(data(value))
         ctx.kept = None
         if isinstance(value, Tensor) and value.requires_grad and not is_basic(index):
-            ctx.kept = _last_writes(array_module(x.data), x.shape, index)
-        out = x.data.copy()
+            ctx.kept = _last_writes(array_module(x.array), x.shape, index)
+        out = x.array.copy()
         try:
             out[index] = data(value)
         except IndexError as error:
@@ -171,7 +171,7 @@ def _last_writes(xp, shape, index):
 @register("Tensor", name="__setitem__")
 def setitem(input, index, value):
     """``x[index] = value``, in place: bumps the version and moves x's history to the write."""
-    index = normalize_index(index, "__setitem__", array_module(input.data))
+    index = normalize_index(index, "__setitem__", array_module(input.array))
     value = _value_operand(input, value)
     input._modify_in_place("__setitem__", lambda source: IndexPut.apply(source, value, index))
 
@@ -184,7 +184,7 @@ def _value_operand(x, value):
     if isinstance(value, Tensor):
         # written into an integer tensor, the value is rounded: no gradient goes through
         return value if x.dtype.kind == "f" else value.detach()
-    array = backend_of(x.data).asarray(value)
+    array = backend_of(x.array).asarray(value)
     if array.dtype.kind not in "fiub":
         raise TypeError(f"__setitem__: value must be a number, an array or a Tensor, got "
                         f"{type(value).__name__} {value!r}")
@@ -201,7 +201,7 @@ class Gather(Function):
     @staticmethod
     def forward(ctx, x, positions):
         ctx.input_shape, ctx.positions = x.shape, positions
-        return x.data[positions]
+        return x.array[positions]
 
     @staticmethod
     def backward(ctx, grad):
@@ -218,11 +218,11 @@ class ScatterAdd(Function):
     @staticmethod
     def forward(ctx, g, positions, shape, unique=False):
         ctx.positions = positions
-        out = array_module(g.data).zeros(shape, dtype=g.data.dtype)
+        out = array_module(g.array).zeros(shape, dtype=g.array.dtype)
         if unique:
-            out[positions] = g.data
+            out[positions] = g.array
         else:
-            backend_of(out).add_at(out, positions, g.data)
+            backend_of(out).add_at(out, positions, g.array)
         return out
 
     @staticmethod
@@ -334,7 +334,7 @@ def masked_select(input, mask):
     """The elements of ``input`` where ``mask`` (broadcast with it) is True, as a 1-d
     tensor in row-major order; composed of indexing with a boolean mask."""
     x = input
-    mask = backend_of(x.data).xp.asarray(data(mask))
+    mask = backend_of(x.array).xp.asarray(data(mask))
     if mask.dtype != bool:
         raise TypeError(f"masked_select: mask must be a bool tensor, got dtype {mask.dtype}")
     xp = array_module(mask)
@@ -350,7 +350,7 @@ def masked_select(input, mask):
 
 def _integer_array(x, index, op):
     # a copy, on x's device: later changes to index must not reach the graph
-    array = backend_of(x.data).xp.array(data(index))
+    array = backend_of(x.array).xp.array(data(index))
     if array.dtype.kind not in "iu":
         raise TypeError(f"{op}: index must be an integer tensor, got dtype {array.dtype}")
     return array
@@ -381,7 +381,7 @@ def _index_part(part, op, xp):
     if isinstance(part, (int, np.integer)):
         return int(part)
     if isinstance(part, Tensor):
-        part = part.data
+        part = part.array
     if isinstance(part, list) and not part:
         return xp.zeros(0, dtype=np.intp)  # an empty list selects nothing (not a float array)
     if isinstance(part, list) or _is_array(part):

@@ -40,13 +40,13 @@ class Fill(Function):
 
     @staticmethod
     def forward(ctx, x, value):
-        x.data[...] = data(value)
-        return x.data
+        x.array[...] = data(value)
+        return x.array
 
     @staticmethod
     def backward(ctx, grad):
         needs_x, needs_value = ctx.needs_input_grad
-        zeros = Tensor._make(array_module(grad.data).zeros_like(grad.data), False, None)
+        zeros = Tensor._make(array_module(grad.array).zeros_like(grad.array), False, None)
         return (zeros if needs_x else None,
                 grad.sum() if needs_value else None)
 
@@ -83,13 +83,13 @@ def resize_(input, *sizes, memory_format=None):
         )
     if shape == tuple(input.shape):
         return input
-    xp = array_module(input.data)
-    kept = input.data.reshape(-1)[:math.prod(shape)]
+    xp = array_module(input.array)
+    kept = input.array.reshape(-1)[:math.prod(shape)]
     resized = xp.zeros(shape, dtype=input.dtype)
     resized.reshape(-1)[:kept.size] = kept
     # NOTE: the one op that swaps in an array of another shape; the version counter
     # still tells graphs that saved the old values that they are out of date
-    input.data = resized
+    input.array = resized
     input._version[0] += 1
     return input
 
@@ -110,3 +110,34 @@ def _sizes(sizes):
         if not isinstance(n, numbers.Integral) or isinstance(n, bool) or n < 0:
             raise TypeError(f"resize_: sizes must be non-negative ints, got {sizes}")
     return tuple(int(n) for n in sizes)
+
+
+class CopyFrom(Function):
+    """x[...] = src (broadcast);  d/dx = 0 (overwritten), d/dsrc = the gradient (summed back
+    over broadcast dims by the engine, cast to src's dtype)."""
+
+    @staticmethod
+    def forward(ctx, x, src):
+        ctx.src_dtype = src.dtype
+        xp = array_module(x.array)
+        try:
+            return xp.broadcast_to(src.array, x.shape).astype(x.dtype, copy=True)
+        except ValueError:
+            raise ValueError(f"copy_: the source of shape {tuple(src.shape)} cannot be "
+                             f"broadcast to the tensor's shape {tuple(x.shape)}") from None
+
+    @staticmethod
+    def backward(ctx, grad):
+        needs_x, needs_src = ctx.needs_input_grad
+        zeros = Tensor._make(array_module(grad.array).zeros_like(grad.array), False, None)
+        return (zeros if needs_x else None,
+                grad.to(ctx.src_dtype) if needs_src else None)
+
+
+@register("Tensor")
+def copy_(input, src, non_blocking=False):
+    """This tensor's values replaced by ``src``'s (broadcast, cast to this dtype), in place;
+    the gradient flows to ``src``."""
+    if not isinstance(src, Tensor):
+        src = Tensor._make(array_module(input.array).asarray(src, dtype=input.dtype), False, None)
+    return input._modify_in_place("copy_", lambda source: CopyFrom.apply(source, src))

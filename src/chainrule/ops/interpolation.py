@@ -65,7 +65,7 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     if mode == "area":
         return adaptive_avg_pool(input, out_size, d, "interpolate")
     out = input
-    xp = array_module(input.data)
+    xp = array_module(input.array)
     for axis, (n, m, scale) in enumerate(zip(in_size, out_size, scales)):
         if mode in ("nearest", "nearest-exact"):
             positions = _nearest(n, m, scale, exact=mode == "nearest-exact")
@@ -87,7 +87,7 @@ def _weighted_reads(x, dim, positions, weights, xp):
     shape = (-1,) + (1,) * (x.ndim - dim - 1)
     for k in range(positions.shape[1]):
         taps = read_at(x, (slice(None),) * dim + (xp.asarray(positions[:, k]),))
-        term = taps * Tensor._make(xp.asarray(weights[:, k].reshape(shape), dtype=x.data.dtype),
+        term = taps * Tensor._make(xp.asarray(weights[:, k].reshape(shape), dtype=x.array.dtype),
                                    False, None)
         total = term if total is None else total + term
     return total

@@ -31,7 +31,7 @@ class Cat(Function):
     @staticmethod
     def forward(ctx, *tensors, dim):
         ctx.dim, ctx.sizes = dim, [t.shape[dim] for t in tensors]
-        return array_module(*(t.data for t in tensors)).concatenate([t.data for t in tensors],
+        return array_module(*(t.array for t in tensors)).concatenate([t.array for t in tensors],
                                                                     axis=dim)
 
     @staticmethod
@@ -67,7 +67,7 @@ class Split(_MultiView):
         lead = (slice(None),) * dim
         pieces, start = [], 0
         for n in sizes:
-            pieces.append(x.data[lead + (slice(start, start + n),)])
+            pieces.append(x.array[lead + (slice(start, start + n),)])
             start += n
         return tuple(pieces)
 
@@ -89,7 +89,7 @@ class Unbind(_MultiView):
     def forward(ctx, x, dim):
         ctx.input_shape, ctx.dim = x.shape, dim
         lead = (slice(None),) * dim
-        return tuple(x.data[lead + (i, Ellipsis)] for i in range(x.shape[dim]))
+        return tuple(x.array[lead + (i, Ellipsis)] for i in range(x.shape[dim]))
 
     @staticmethod
     def backward(ctx, *grads):
@@ -103,7 +103,7 @@ class Unbind(_MultiView):
 def _zeros_like_piece(grads, shape):
     """Zeros of ``shape``, of the dtype and array module of the gradients that did arrive."""
     given = next(g for g in grads if g is not None)
-    return Tensor._make(array_module(given.data).zeros(shape, dtype=given.dtype), False, None)
+    return Tensor._make(array_module(given.array).zeros(shape, dtype=given.dtype), False, None)
 
 
 @register("torch", aliases=("concat", "concatenate"))

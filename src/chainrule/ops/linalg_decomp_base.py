@@ -49,7 +49,7 @@ def on_device(out, like, dtype=None):
 def constant(values, like=None):
     """A tensor that takes no gradient: a mask, a permutation, a saved factor."""
     if like is not None:
-        values = on_device(np.asarray(values), like.data)
+        values = on_device(np.asarray(values), like.array)
     return Tensor._make(values, False, None)
 
 
@@ -99,10 +99,10 @@ class Solve(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a)
-        if a.data.size == 0 or b.data.size == 0:
+        if a.array.size == 0 or b.array.size == 0:
             shape = np.broadcast_shapes(a.shape[:-2], b.shape[:-2]) + tuple(b.shape[-2:])
-            return ctx.save_result(array_module(b.data).zeros(shape, dtype=b.data.dtype))
-        return ctx.save_result(array_module(a.data, b.data).linalg.solve(a.data, b.data))
+            return ctx.save_result(array_module(b.array).zeros(shape, dtype=b.array.dtype))
+        return ctx.save_result(array_module(a.array, b.array).linalg.solve(a.array, b.array))
 
     @staticmethod
     def backward(ctx, grad):

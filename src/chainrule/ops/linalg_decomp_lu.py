@@ -47,17 +47,17 @@ class LUFactor(Function):
         packed = np.zeros(shape[:-2] + (m, n))
         pivots = np.zeros(shape[:-2] + (k,), dtype=np.int32)
         info = np.zeros(shape[:-2], dtype=np.int32)
-        if a.data.size:
+        if a.array.size:
             getrf = None
             flat_lu, flat_piv, flat_info = (packed.reshape((-1, m, n)), pivots.reshape((-1, k)),
                                             info.reshape(-1))
-            for i, matrix in enumerate(each_matrix(a.data)):
+            for i, matrix in enumerate(each_matrix(a.array)):
                 getrf = getrf or _lapack("getrf", matrix)
                 flat_lu[i], piv, flat_info[i] = getrf(matrix)
                 flat_piv[i] = piv[:k] + 1
         ctx.arrays = (packed, pivots)
-        return (on_device(packed, a.data), on_device(pivots, a.data, np.int32),
-                on_device(info, a.data, np.int32))
+        return (on_device(packed, a.array), on_device(pivots, a.array, np.int32),
+                on_device(info, a.array, np.int32))
 
     @staticmethod
     def backward(ctx, grad_lu, grad_pivots, grad_info):
@@ -68,7 +68,7 @@ class LUFactor(Function):
         if recording() and a.requires_grad:
             packed = LUFactor.apply(a)[0]
         else:
-            packed = constant(on_device(packed, a.data))
+            packed = constant(on_device(packed, a.array))
         m, n = a.shape[-2:]
         k = min(m, n)
         lower, upper = unpack(packed)
@@ -127,7 +127,7 @@ def lu_factor(A, *, pivot=True):
     """(LU, pivots): L below the diagonal (unit diagonal implied) and U on and above it."""
     _check_pivot(pivot, "linalg.lu_factor")
     packed, pivots, info = _lu_factor(A, "linalg.lu_factor")
-    if int(np.asarray(info.data).max(initial=0)) > 0:
+    if int(np.asarray(info.array).max(initial=0)) > 0:
         raise RuntimeError(f"linalg.lu_factor: the factorization of A (shape {tuple(A.shape)}) "
                            "could not be completed: U is singular (a zero pivot); use "
                            "linalg.lu_factor_ex to get info instead of an error")
@@ -147,7 +147,7 @@ def lu(A, *, pivot=True):
     _check_pivot(pivot, "linalg.lu")
     packed, pivots, _ = _lu_factor(A, "linalg.lu")
     lower, upper = unpack(packed)
-    return LUResult(permutation(pivots.data, A.shape[-2], A), lower, upper)
+    return LUResult(permutation(pivots.array, A.shape[-2], A), lower, upper)
 
 
 @register("torch", "Tensor", name="lu")
@@ -181,7 +181,7 @@ def lu_solve(LU, pivots, B, *, left=True, adjoint=False):
 
 def _lu_solve_left(packed, pivots, b, adjoint):
     lower, upper = unpack(packed)
-    p = permutation(check_tensor(pivots, "lu_solve", "pivots").data, packed.shape[-1], packed)
+    p = permutation(check_tensor(pivots, "lu_solve", "pivots").array, packed.shape[-1], packed)
     if adjoint:  # A^T = U^T L^T P^T
         return p @ solve(mT(lower), solve(mT(upper), b))
     return solve(upper, solve(lower, mT(p) @ b))
@@ -203,13 +203,13 @@ def _ldl_factor(a, hermitian, op):
     packed = np.zeros(shape)
     pivots = np.zeros(shape[:-1], dtype=np.int32)
     info = np.zeros(shape[:-2], dtype=np.int32)
-    if a.data.size:
+    if a.array.size:
         flat_ld, flat_piv, flat_info = packed.reshape((-1, n, n)), pivots.reshape((-1, n)), info.reshape(-1)
-        for i, matrix in enumerate(each_matrix(a.data)):
+        for i, matrix in enumerate(each_matrix(a.array)):
             ld, piv, flat_info[i] = _lapack("sytrf", matrix)(matrix, lower=1)
             flat_ld[i], flat_piv[i] = np.tril(ld), piv
-    return (constant(on_device(packed, a.data)), constant(on_device(pivots, a.data, np.int32)),
-            constant(on_device(info, a.data, np.int32)))
+    return (constant(on_device(packed, a.array)), constant(on_device(pivots, a.array, np.int32)),
+            constant(on_device(info, a.array, np.int32)))
 
 
 @register("linalg")
@@ -230,7 +230,7 @@ def ldl_factor(input, *, hermitian=False):
 
 
 def _check_ldl_info(info, a, op):
-    if int(np.asarray(info.data).max(initial=0)) > 0:
+    if int(np.asarray(info.array).max(initial=0)) > 0:
         raise RuntimeError(f"{op}: the factorization of A (shape {tuple(a.shape)}) has an exactly "
                            "zero diagonal block in D: A is singular")
 
@@ -247,13 +247,13 @@ def ldl_solve(LD, pivots, B, *, hermitian=False):
     batch = np.broadcast_shapes(tuple(LD.shape[:-2]), tuple(B.shape[:-2]))
     out = np.zeros(batch + tuple(B.shape[-2:]))
     if out.size:
-        lds = np.broadcast_to(np.asarray(LD.data), batch + (n, n)).reshape((-1, n, n))
-        pivs = np.broadcast_to(np.asarray(pivots.data), batch + (n,)).reshape((-1, n))
-        bs = np.broadcast_to(np.asarray(B.data), out.shape).reshape((-1,) + out.shape[-2:])
+        lds = np.broadcast_to(np.asarray(LD.array), batch + (n, n)).reshape((-1, n, n))
+        pivs = np.broadcast_to(np.asarray(pivots.array), batch + (n,)).reshape((-1, n))
+        bs = np.broadcast_to(np.asarray(B.array), out.shape).reshape((-1,) + out.shape[-2:])
         flat = out.reshape((-1,) + out.shape[-2:])
         for i in range(flat.shape[0]):
             flat[i] = _lapack("sytrs", lds[i])(lds[i], pivs[i], bs[i], lower=1)[0]
-    return constant(on_device(out, B.data))
+    return constant(on_device(out, B.array))
 
 
 # ------------------------------------------------------------------ products
@@ -293,7 +293,7 @@ def matrix_exp(A):
     if A.dtype != np.float64:  # squaring multiplies rounding errors: float32 is computed in float64
         return matrix_exp(A.to(np.float64)).to(A.dtype)
     n = A.shape[-1]
-    host = np.asarray(A.data, dtype=np.float64)
+    host = np.asarray(A.array, dtype=np.float64)
     norm = float(np.abs(host).sum(-2).max(initial=0.0)) if host.size else 0.0
     if not math.isfinite(norm):
         raise RuntimeError("matrix_exp: A has inf or nan entries")

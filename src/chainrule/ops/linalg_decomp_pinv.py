@@ -33,7 +33,7 @@ def _tolerance(singular_values, m, n, atol, rtol, op):
 
 def _number(value, op):
     if isinstance(value, Tensor):
-        return np.asarray(on_host(value.data), dtype=np.float64)
+        return np.asarray(on_host(value.array), dtype=np.float64)
     if not isinstance(value, (int, float)):
         raise TypeError(f"{op}: atol and rtol must be numbers or tensors, got {type(value).__name__}")
     return float(value)
@@ -54,16 +54,16 @@ class Pinv(Function):
     @staticmethod
     def forward(ctx, a, atol, rtol, hermitian, op):
         ctx.save_for_backward(a)
-        host = on_host(a.data)
+        host = on_host(a.array)
         m, n = host.shape[-2:]
         if host.size == 0:
-            return ctx.save_result(on_device(np.zeros(host.shape[:-2] + (n, m)), a.data))
+            return ctx.save_result(on_device(np.zeros(host.shape[:-2] + (n, m)), a.array))
         singular, (u, s, vh) = _spectrum(host, hermitian)
         tol = _tolerance(singular, m, n, atol, rtol, op)
         with np.errstate(divide="ignore"):
             inverse = np.where(singular > tol[..., None], 1 / s, 0.0)
         out = (np.swapaxes(vh, -1, -2) * inverse[..., None, :]) @ np.swapaxes(u, -1, -2)
-        return ctx.save_result(on_device(out, a.data))
+        return ctx.save_result(on_device(out, a.array))
 
     @staticmethod
     def backward(ctx, grad):
@@ -107,7 +107,7 @@ def matrix_rank(input, tol=None, hermitian=False, *, atol=None, rtol=None):
         atol, rtol = tol, 0.0
     A = input
     check_matrix(A, "linalg.matrix_rank", square=hermitian)
-    host = on_host(A.data)
+    host = on_host(A.array)
     m, n = host.shape[-2:]
     if host.size == 0:
         rank = np.zeros(host.shape[:-2], dtype=np.int64)
@@ -115,7 +115,7 @@ def matrix_rank(input, tol=None, hermitian=False, *, atol=None, rtol=None):
         singular = _spectrum(host, hermitian)[0]
         tol = _tolerance(singular, m, n, atol, rtol, "linalg.matrix_rank")
         rank = (singular > tol[..., None]).sum(-1)
-    return constant(on_device(np.asarray(rank), A.data, np.int64))
+    return constant(on_device(np.asarray(rank), A.array, np.int64))
 
 
 _DRIVERS = ("gels", "gelsy", "gelsd", "gelss")
@@ -144,7 +144,7 @@ def lstsq(input, b, rcond=None, *, driver=None):
         raise RuntimeError(f"linalg.lstsq: A (shape {tuple(A.shape)}) and B (shape "
                            f"{tuple(B.shape)}) must have the same number of rows, {m}")
     solution = _pinv(A, None, rcond, False, "linalg.lstsq") @ b
-    host = on_host(A.data)
+    host = on_host(A.array)
     singular = np.linalg.svd(host, compute_uv=False) if host.size else np.zeros(
         host.shape[:-2] + (min(m, n),))
     tol = _tolerance(singular, m, n, None, rcond, "linalg.lstsq")
@@ -158,8 +158,8 @@ def lstsq(input, b, rcond=None, *, driver=None):
             residuals = residuals.squeeze(-1)
     rank_out = np.zeros((0,), np.int64) if driver == "gels" else np.asarray(rank, np.int64)
     values = singular if driver in ("gelsd", "gelss") else np.zeros((0,))
-    return LstsqResult(solution, residuals, constant(on_device(rank_out, A.data, np.int64)),
-                       constant(on_device(values, A.data)))
+    return LstsqResult(solution, residuals, constant(on_device(rank_out, A.array, np.int64)),
+                       constant(on_device(values, A.array)))
 
 
 # ------------------------------------------------------------------ randomized low rank

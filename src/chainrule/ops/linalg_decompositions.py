@@ -55,7 +55,7 @@ class Cholesky(Function):
     @staticmethod
     def forward(ctx, a, op):
         ctx.save_for_backward(a)
-        host = on_host(a.data)
+        host = on_host(a.array)
         symmetric = 0.5 * (host + np.swapaxes(host, -1, -2))
         try:
             lower = np.linalg.cholesky(symmetric) if host.size else np.zeros_like(host)
@@ -64,7 +64,7 @@ class Cholesky(Function):
                                f"of shape {tuple(a.shape)} is not positive-definite "
                                f"({_failed_minor(symmetric)}); Cholesky needs a symmetric "
                                "positive-definite matrix") from None
-        return ctx.save_result(on_device(lower, a.data))
+        return ctx.save_result(on_device(lower, a.array))
 
     @staticmethod
     def backward(ctx, grad):
@@ -112,11 +112,11 @@ def cholesky_ex(input, *, upper=False, check_errors=False):
     except RuntimeError:
         if check_errors:
             raise
-        host = each_matrix(input.data)
+        host = each_matrix(input.array)
         info = np.array([lapack.dpotrf(0.5 * (m + m.T), lower=1)[1] for m in host], dtype=np.int32)
         factor = constant(np.zeros(tuple(input.shape)), input)
         info = info.reshape(tuple(input.shape[:-2]))
-    return CholeskyResult(factor, constant(on_device(info, input.data, np.int32)))
+    return CholeskyResult(factor, constant(on_device(info, input.array, np.int32)))
 
 
 # ------------------------------------------------------------------ QR
@@ -129,7 +129,7 @@ class QR(Function):
     def forward(ctx, a, mode):
         ctx.save_for_backward(a)
         ctx.mode = mode
-        host = on_host(a.data)
+        host = on_host(a.array)
         m, n = host.shape[-2:]
         if host.size == 0:
             k = m if mode == "complete" else min(m, n)
@@ -140,7 +140,7 @@ class QR(Function):
         ctx.arrays = (q, r)
         if mode == "r":
             q = np.zeros((0,))
-        return on_device(q, a.data), on_device(r, a.data)
+        return on_device(q, a.array), on_device(r, a.array)
 
     @staticmethod
     def backward(ctx, grad_q, grad_r):
@@ -206,7 +206,7 @@ class SVD(Function):
     @staticmethod
     def forward(ctx, a, full_matrices):
         ctx.save_for_backward(a)
-        host = on_host(a.data)
+        host = on_host(a.array)
         m, n = host.shape[-2:]
         k = min(m, n)
         if host.size == 0:
@@ -217,7 +217,7 @@ class SVD(Function):
         else:
             u, s, vh = np.linalg.svd(host, full_matrices=full_matrices)
         ctx.arrays = (u[..., :k], s, vh[..., :k, :])
-        return on_device(u, a.data), on_device(s, a.data), on_device(vh, a.data)
+        return on_device(u, a.array), on_device(s, a.array), on_device(vh, a.array)
 
     @staticmethod
     def backward(ctx, grad_u, grad_s, grad_vh):
@@ -298,7 +298,7 @@ class Eigh(Function):
     def forward(ctx, a, uplo):
         ctx.save_for_backward(a)
         ctx.uplo = uplo
-        host = on_host(a.data)
+        host = on_host(a.array)
         n = host.shape[-1]
         if host.size == 0:
             values = np.zeros(host.shape[:-1])
@@ -306,7 +306,7 @@ class Eigh(Function):
         else:
             values, vectors = np.linalg.eigh(host, UPLO=uplo)
         ctx.arrays = (values, vectors)
-        return on_device(values, a.data), on_device(vectors, a.data)
+        return on_device(values, a.array), on_device(vectors, a.array)
 
     @staticmethod
     def backward(ctx, grad_values, grad_vectors):

@@ -47,22 +47,22 @@ class VectorNorm(Function):
     def forward(ctx, x, ord, dims, keepdim):
         ctx.save_for_backward(x)
         ctx.ord, ctx.dims, ctx.keepdim = ord, dims, keepdim
-        xp = array_module(x.data)
-        size = xp.abs(x.data)
+        xp = array_module(x.array)
+        size = xp.abs(x.array)
         with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
             if ord == math.inf:
                 out = size.max(axis=dims, keepdims=keepdim, initial=0)
             elif ord == -math.inf:
                 out = size.min(axis=dims, keepdims=keepdim, initial=math.inf)
             elif ord == 0:
-                out = (size != 0).sum(axis=dims, keepdims=keepdim).astype(x.data.dtype)
+                out = (size != 0).sum(axis=dims, keepdims=keepdim).astype(x.array.dtype)
             elif ord == 1:
                 out = size.sum(axis=dims, keepdims=keepdim)
             elif ord == 2:
                 out = xp.sqrt((size * size).sum(axis=dims, keepdims=keepdim))
             else:
                 out = (size ** ord).sum(axis=dims, keepdims=keepdim) ** (1.0 / ord)
-        return ctx.save_result(xp.asarray(out, dtype=x.data.dtype))
+        return ctx.save_result(xp.asarray(out, dtype=x.array.dtype))
 
     @staticmethod
     def backward(ctx, grad):
@@ -72,21 +72,21 @@ class VectorNorm(Function):
         if not ctx.keepdim:
             kept = tuple(1 if d in ctx.dims else s for d, s in enumerate(x.shape))
             grad, norm = grad.reshape(kept), norm.reshape(kept)
-        xp = array_module(x.data)
-        sign = constant(xp.sign(x.data))
+        xp = array_module(x.array)
+        sign = constant(xp.sign(x.array))
         if p == 0:
-            return constant(xp.zeros_like(x.data)), None, None, None
+            return constant(xp.zeros_like(x.array)), None, None, None
         if p == 1:
             return sign * grad, None, None, None
         if math.isinf(p):
-            mask = (xp.abs(x.data) == norm.data) | xp.isnan(x.data)
+            mask = (xp.abs(x.array) == norm.array) | xp.isnan(x.array)
             count = mask.sum(axis=ctx.dims, keepdims=True)
             return sign * (grad * constant(mask / count)), None, None, None
         # PyTorch's formulas, masks included: differentiated again where x or the norm is 0
         # they give nan, as PyTorch's double backward does
-        zero_norm = constant(norm.data == 0)
+        zero_norm = constant(norm.array == 0)
         if p < 1:
-            scaled = where(constant(x.data == 0), 0.0, sign * elementwise_abs(x) ** (p - 1))
+            scaled = where(constant(x.array == 0), 0.0, sign * elementwise_abs(x) ** (p - 1))
             return scaled * grad * norm ** (1 - p), None, None, None
         if p == 2:
             return grad * where(zero_norm, 0.0, x / norm), None, None, None

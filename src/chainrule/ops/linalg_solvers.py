@@ -74,14 +74,14 @@ class Inverse(Function):
 
     @staticmethod
     def forward(ctx, A, singular_ok=False):
-        xp = array_module(A.data)
+        xp = array_module(A.array)
         try:
-            return ctx.save_result(xp.linalg.inv(A.data))
+            return ctx.save_result(xp.linalg.inv(A.array))
         except np.linalg.LinAlgError:
             if not singular_ok:
                 raise _singular("linalg.inv", A.shape) from None
         eye = xp.eye(A.shape[-1], dtype=A.dtype)
-        return ctx.save_result(_solve_each(xp, xp.linalg.solve, A.data, eye))
+        return ctx.save_result(_solve_each(xp, xp.linalg.solve, A.array, eye))
 
     @staticmethod
     def backward(ctx, grad):
@@ -95,10 +95,10 @@ class Solve(Function):
     @staticmethod
     def forward(ctx, A, B, singular_ok=False):
         ctx.save_for_backward(A)
-        xp = array_module(A.data, B.data)
+        xp = array_module(A.array, B.array)
         batch = np.broadcast_shapes(A.shape[:-2], B.shape[:-2])
-        a = xp.broadcast_to(A.data, batch + A.shape[-2:])
-        b = xp.broadcast_to(B.data, batch + B.shape[-2:])
+        a = xp.broadcast_to(A.array, batch + A.shape[-2:])
+        b = xp.broadcast_to(B.array, batch + B.shape[-2:])
         try:
             return ctx.save_result(xp.linalg.solve(a, b))
         except np.linalg.LinAlgError:
@@ -120,7 +120,7 @@ class Det(Function):
     @staticmethod
     def forward(ctx, A):
         ctx.save_for_backward(A)
-        return ctx.save_result(array_module(A.data).linalg.det(A.data))
+        return ctx.save_result(array_module(A.array).linalg.det(A.array))
 
     @staticmethod
     def backward(ctx, grad):
@@ -134,7 +134,7 @@ class SLogDet(Function):
     @staticmethod
     def forward(ctx, A):
         ctx.save_for_backward(A)
-        sign, logabsdet = array_module(A.data).linalg.slogdet(A.data)
+        sign, logabsdet = array_module(A.array).linalg.slogdet(A.array)
         return sign, logabsdet
 
     @staticmethod
@@ -152,9 +152,9 @@ def cofactors(A, det):
     determinant of its minor instead: the same matrix, and finite there.
     """
     n = A.shape[-1]
-    if n == 0 or bool((det.data != 0).all()):
+    if n == 0 or bool((det.array != 0).all()):
         return det.reshape(tuple(det.shape) + (1, 1)) * Inverse.apply(A).mT
-    xp = array_module(A.data)
+    xp = array_module(A.array)
     keep = xp.array([[j for j in range(n) if j != i] for i in range(n)], dtype=np.intp)
     rows = keep[:, None, :, None]  # minor (i, j): rows without i, columns without j
     columns = keep[None, :, None, :]
@@ -179,9 +179,9 @@ def _check_square(A, op, name="A"):
 
 def _info(A, result, check_errors, op):
     """The *_ex ops' info: 0 per solved matrix, else the first zero pivot (1-based)."""
-    xp = array_module(A.data)
-    if bool(xp.isnan(result.data).any()) or bool(xp.isinf(result.data).any()):
-        info = pivot_info(A.data)
+    xp = array_module(A.array)
+    if bool(xp.isnan(result.array).any()) or bool(xp.isinf(result.array).any()):
+        info = pivot_info(A.array)
     else:
         info = xp.zeros(A.shape[:-2], dtype=np.int32)
     if check_errors and bool((info != 0).any()):
@@ -243,7 +243,7 @@ def solve_ex(A, B, *, left=True, check_errors=False):
 
 def _triangle(A, upper, unitriangular):
     """The upper or lower triangle of A, its diagonal set to 1 when ``unitriangular``."""
-    xp = array_module(A.data)
+    xp = array_module(A.array)
     n = A.shape[-1]
     rows, columns = xp.arange(n)[:, None], xp.arange(n)[None, :]
     inside = (columns > rows) if upper else (columns < rows)
@@ -326,7 +326,7 @@ class _IdentityOf(Function):
 
     @staticmethod
     def forward(ctx, A):
-        xp = array_module(A.data)
+        xp = array_module(A.array)
         return xp.broadcast_to(xp.eye(A.shape[-1], dtype=A.dtype), A.shape).copy()
 
     @staticmethod
@@ -392,7 +392,7 @@ def vander(x, *, N=None):
     N = x.shape[-1] if N is None else N
     if N < 0:
         raise ValueError(f"linalg.vander: N must be non-negative, got {N}")
-    xp = array_module(x.data)
+    xp = array_module(x.array)
     powers = Tensor._make(xp.arange(N).astype(x.dtype), False, None)
     return x.reshape(tuple(x.shape) + (1,)) ** powers
 

@@ -19,7 +19,7 @@ class Linear(Function):
     def forward(ctx, x, weight, bias):
         ctx.save_for_backward(x, weight)
         try:
-            out = array_module(x.data, weight.data).matmul(x.data, weight.data.T)
+            out = array_module(x.array, weight.array).matmul(x.array, weight.array.T)
         except ValueError:
             raise ValueError(
                 f"linear: input of shape {tuple(x.shape)} has {x.shape[-1] if x.ndim else 0} "
@@ -27,7 +27,7 @@ class Linear(Function):
                 f"{weight.shape[1]} (weight is (out_features, in_features))"
             ) from None
         if bias is not None:
-            out += bias.data
+            out += bias.array
         return out
 
     @staticmethod

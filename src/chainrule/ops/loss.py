@@ -98,7 +98,7 @@ class CrossEntropy(Function):
 
     @staticmethod
     def forward(ctx, logits, targets, reduction):
-        z = logits.data
+        z = logits.array
         xp = array_module(z)
         shifted = z - z.max(axis=1, keepdims=True)
         exps = xp.exp(shifted)
@@ -131,7 +131,7 @@ class CrossEntropyGrad(Function):
     def forward(ctx, logits, grad, probabilities, targets):
         ctx.save_for_backward(logits, grad)
         ctx.targets = targets
-        g = grad.data
+        g = grad.array
         out = probabilities * (targets.mass[:, None] * g)
         targets.subtract_from(out, g)
         return out
@@ -171,7 +171,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     logits, target, out_shape = _rows("cross_entropy", input, target)
     n, classes = logits.shape
     dtype = logits.dtype
-    xp = array_module(logits.data)
+    xp = array_module(logits.array)
     v = None if weight is None else _class_weights(weight, classes, dtype, "cross_entropy")
     if target.dtype.kind == "f":  # class probabilities
         q = target.astype(dtype, copy=False) * (1 - label_smoothing) + label_smoothing / classes
@@ -241,7 +241,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
         raise ValueError(f"nll_loss: target must be class indices (an integer tensor), got dtype "
                          f"{target.dtype}")
     index, keep = _class_indices("nll_loss", target, classes, ignore_index)
-    xp = array_module(rows.data)
+    xp = array_module(rows.array)
     counts = xp.ones(n, rows.dtype) if keep is None else keep.astype(rows.dtype)
     if weight is not None:
         counts = counts * _class_weights(weight, classes, rows.dtype, "nll_loss")[index]
@@ -300,11 +300,11 @@ class BinaryCrossEntropy(Function):
     @staticmethod
     def forward(ctx, x, y):
         ctx.save_for_backward(x, y)
-        xp = array_module(x.data)
-        y = y.data if isinstance(y, Tensor) else y
+        xp = array_module(x.array)
+        y = y.array if isinstance(y, Tensor) else y
         with np.errstate(divide="ignore"):  # log(0) = -inf, then clamped
-            log_x = xp.maximum(xp.log(x.data), -100)
-            log_rest = xp.maximum(xp.log1p(-x.data), -100)
+            log_x = xp.maximum(xp.log(x.array), -100)
+            log_rest = xp.maximum(xp.log1p(-x.array), -100)
         return ((y - 1) * log_rest - y * log_x).astype(x.dtype, copy=False)
 
     @staticmethod
@@ -321,7 +321,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
                          reduction="mean"):
     """-w (y log p + (1 - y) log(1 - p)), each log clamped at -100 as PyTorch does."""
     reduction = _reduction(size_average, reduce, reduction, "binary_cross_entropy")
-    data = input.data
+    data = input.array
     if ((data < 0) | (data > 1)).any():
         raise ValueError("binary_cross_entropy: input must be probabilities in [0, 1]; "
                          "for logits use binary_cross_entropy_with_logits")
@@ -361,7 +361,7 @@ def _rows(op, input, target):
     """
     if not isinstance(input, Tensor):
         raise TypeError(f"{op}: input must be a Tensor, got {type(input).__name__}")
-    target = target.data if isinstance(target, Tensor) else backend_of(input.data).asarray(target)
+    target = target.array if isinstance(target, Tensor) else backend_of(input.array).asarray(target)
     shape, classes = tuple(input.shape), input.shape[1] if input.ndim > 1 else None
     if target.dtype.kind == "f" and target.shape != shape:
         raise ValueError(f"{op}: probability targets must have the logits' shape {shape}, got "
@@ -405,7 +405,7 @@ def _class_indices(op, target, classes, ignore_index):
 
 
 def _class_weights(weight, classes, dtype, op):
-    values = weight.data if isinstance(weight, Tensor) else backend_of(weight).asarray(weight)
+    values = weight.array if isinstance(weight, Tensor) else backend_of(weight).asarray(weight)
     if tuple(values.shape) != (classes,):
         raise ValueError(f"{op}: weight must hold one value per class, shape ({classes},), got "
                          f"{tuple(values.shape)}")

@@ -48,8 +48,8 @@ class CTCLoss(Function):
 
     @staticmethod
     def forward(ctx, log_probs, targets, input_lengths, target_lengths, blank, zero_infinity):
-        backend = backend_of(log_probs.data)
-        lp = backend.to_host(log_probs.data)  # (T, N, C)
+        backend = backend_of(log_probs.array)
+        lp = backend.to_host(log_probs.array)  # (T, N, C)
         steps, batch, classes = lp.shape
         extended_length = 2 * (int(target_lengths.max()) if batch else 0) + 1
         ext = np.full((batch, extended_length), blank, dtype=np.int64)
@@ -120,8 +120,8 @@ class CTCLoss(Function):
 
 
 def _integers(values, name, like):
-    array = values.data if isinstance(values, Tensor) else np.asarray(values)
-    array = backend_of(like.data).to_host(array) if isinstance(values, Tensor) else array
+    array = values.array if isinstance(values, Tensor) else np.asarray(values)
+    array = backend_of(like.array).to_host(array) if isinstance(values, Tensor) else array
     if array.dtype.kind not in "iu":
         raise TypeError(f"ctc_loss: {name} must hold integers, got dtype {array.dtype}")
     return np.asarray(array, dtype=np.int64)
@@ -180,6 +180,6 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
         return losses.reshape(()) if unbatched else losses
     if reduction == "sum":
         return losses.sum()
-    xp = array_module(lp.data)
+    xp = array_module(lp.array)
     divisors = xp.asarray(np.maximum(target_lengths, 1), dtype=lp.dtype)
     return (losses / Tensor._make(divisors, False, None)).mean()

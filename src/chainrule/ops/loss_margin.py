@@ -32,7 +32,7 @@ def _constant(array):
 
 def _array(x, like):
     """The array of a tensor or of anything array-like, on ``like``'s backend."""
-    return x.data if isinstance(x, Tensor) else backend_of(like.data).asarray(x)
+    return x.array if isinstance(x, Tensor) else backend_of(like.array).asarray(x)
 
 
 def _hinge(x):
@@ -190,7 +190,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
     if index.size and (index.min() < 0 or index.max() >= classes):
         raise IndexError(f"multi_margin_loss: target out of range for {classes} classes "
                          f"(expected 0 to {classes - 1}), got {index.tolist()}")
-    xp = array_module(rows.data)
+    xp = array_module(rows.array)
     picked = rows[xp.arange(n), index].reshape(n, 1)
     hinge = relu(margin - picked + rows)
     if p == 2:
@@ -219,13 +219,13 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     if labels.shape != (n, classes):
         raise RuntimeError(f"multilabel_margin_loss: target must have the input's shape "
                            f"{tuple(input.shape)}, got {tuple(y.shape)}")
-    xp = array_module(rows.data)
+    xp = array_module(rows.array)
     listed = xp.cumprod(labels >= 0, axis=1).astype(bool)  # up to the first -1
     if (labels[listed] >= classes).any():
         raise IndexError(f"multilabel_margin_loss: target out of range for {classes} classes")
     counts = xp.zeros((n, classes), rows.dtype)
     row_of = xp.broadcast_to(xp.arange(n)[:, None], labels.shape)
-    backend_of(rows.data).add_at(counts, (row_of[listed], labels[listed]), 1)
+    backend_of(rows.array).add_at(counts, (row_of[listed], labels[listed]), 1)
     non_target = (counts == 0).astype(rows.dtype)
     pair_weights = counts[:, :, None] * non_target[:, None, :]  # (n, j, k)
     hinge = relu(1 - (rows.unsqueeze(2) - rows.unsqueeze(1)))

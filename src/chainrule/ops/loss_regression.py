@@ -46,7 +46,7 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     size = abs(d)
     if beta == 0:
         return _reduce(size, reduction)
-    loss = where(size.data < beta, d * d * (0.5 / beta), size - 0.5 * beta)
+    loss = where(size.array < beta, d * d * (0.5 / beta), size - 0.5 * beta)
     return _reduce(loss, reduction)
 
 
@@ -63,8 +63,8 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
     if isinstance(var, (int, float)):
         if var < 0:
             raise ValueError("gaussian_nll_loss: var has negative entry/entries")
-        var = _constant(array_module(input.data).full(input.shape, var, dtype=input.dtype))
-    elif (var.data < 0).any():
+        var = _constant(array_module(input.array).full(input.shape, var, dtype=input.dtype))
+    elif (var.array < 0).any():
         raise ValueError("gaussian_nll_loss: var has negative entry/entries")
     if tuple(var.shape) != tuple(input.shape):
         if tuple(input.shape[:-1]) == tuple(var.shape):
@@ -76,7 +76,7 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
                 f"{tuple(input.shape)}; give it the input's shape, the input's shape without "
                 f"its last dim, or size 1 in the one dim it is shared along")
     reduction = _reduction(None, None, reduction, "gaussian_nll_loss")
-    values = var.data
+    values = var.array
     var = var + _constant(array_module(values).maximum(values, values.dtype.type(eps)) - values)
     loss = 0.5 * (log(var) + (input - target) ** 2 / var)
     if full:
@@ -97,8 +97,8 @@ def poisson_nll_loss(input, target, log_input=True, full=False, size_average=Non
         loss = input - target * log(input + eps)
     if full:
         t = target if isinstance(target, Tensor) else _constant(
-            array_module(input.data).asarray(target, dtype=input.dtype))
-        above_one = t.data > 1
+            array_module(input.array).asarray(target, dtype=input.dtype))
+        above_one = t.array > 1
         safe = where(above_one, t, t.dtype.type(2))  # log is taken only where t > 1
         stirling = safe * log(safe) - safe + 0.5 * log(2 * math.pi * safe)
         loss = loss + where(above_one, stirling, t.dtype.type(0))
@@ -107,7 +107,7 @@ def poisson_nll_loss(input, target, log_input=True, full=False, size_average=Non
 
 def _xlogx(t):
     """t log t, 0 where t = 0 (its derivative log t + 1 wherever t != 0)."""
-    zero = t.data == 0
+    zero = t.array == 0
     safe = where(zero, t.dtype.type(1), t)
     return where(zero, t.dtype.type(0), safe * log(safe))
 
@@ -132,5 +132,5 @@ def _loss_kl(input, target, log_target):
     if log_target:
         return exp(target) * (target - input)
     if not isinstance(target, Tensor):
-        target = _constant(array_module(input.data).asarray(target, dtype=input.dtype))
+        target = _constant(array_module(input.array).asarray(target, dtype=input.dtype))
     return _xlogx(target) - target * input

@@ -40,8 +40,8 @@ class LayerNorm(Function):
 
     @staticmethod
     def forward(ctx, x, weight, bias, dims, eps):
-        xp = array_module(x.data)
-        values = x.data
+        xp = array_module(x.array)
+        values = x.array
         mu = values.mean(axis=dims, keepdims=True)
         centred = values - mu
         variance = (centred * centred).mean(axis=dims, keepdims=True)
@@ -52,9 +52,9 @@ class LayerNorm(Function):
         ctx.xhat, ctx.rstd = xhat, rstd
         out = xhat
         if weight is not None:
-            out = out * weight.data
+            out = out * weight.array
         if bias is not None:
-            out = out + bias.data
+            out = out + bias.array
         return out
 
     @staticmethod

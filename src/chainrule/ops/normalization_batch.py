@@ -62,7 +62,7 @@ def _normalized(input, mean, variance, eps, weight, bias):
 
 def _write(buffer, values):
     """``buffer[...] = values``, an in-place write outside the graph: the version moves on."""
-    buffer.data[...] = values.astype(buffer.dtype, copy=False)
+    buffer.array[...] = values.astype(buffer.dtype, copy=False)
     buffer._version[0] += 1
 
 
@@ -75,9 +75,9 @@ def _update_running(running_mean, running_var, mean, unbiased_variance, momentum
     """running <- (1 - momentum) running + momentum batch, for each estimate given."""
     with no_grad():
         if running_mean is not None:
-            _write(running_mean, (1 - momentum) * running_mean.data + momentum * mean)
+            _write(running_mean, (1 - momentum) * running_mean.array + momentum * mean)
         if running_var is not None:
-            _write(running_var, (1 - momentum) * running_var.data
+            _write(running_var, (1 - momentum) * running_var.array
                    + momentum * unbiased_variance)
 
 
@@ -103,8 +103,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         centred = input - mean
         variance = (centred * centred).mean(dims, keepdim=True)
         if training:
-            _update_running(running_mean, running_var, mean.data.reshape(-1),
-                            _unbiased(variance.data.reshape(-1), count), momentum)
+            _update_running(running_mean, running_var, mean.array.reshape(-1),
+                            _unbiased(variance.array.reshape(-1), count), momentum)
     else:
         mean = _per_channel(running_mean, input, "running_mean", "batch_norm")
         variance = _per_channel(running_var, input, "running_var", "batch_norm")
@@ -140,8 +140,8 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
             # PyTorch updates one running estimate per instance, then averages over the batch
             channels = input.shape[1]
             _update_running(running_mean, running_var,
-                            mean.data.reshape(-1, channels).mean(axis=0),
-                            _unbiased(variance.data, count).reshape(-1, channels).mean(axis=0),
+                            mean.array.reshape(-1, channels).mean(axis=0),
+                            _unbiased(variance.array, count).reshape(-1, channels).mean(axis=0),
                             momentum)
     else:
         if running_mean is None or running_var is None:

@@ -106,7 +106,7 @@ def local_response_norm(input, size, alpha=0.0001, beta=0.75, k=1.0):
     squares = input * input
     channels = input.shape[1]
     before, after = size // 2, (size - 1) // 2
-    xp = array_module(input.data)
+    xp = array_module(input.array)
     pad_shape = list(input.shape)
     parts = []
     if before:

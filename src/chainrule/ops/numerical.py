@@ -192,7 +192,7 @@ def _trapezoid(y, x, dx, dim, op):
     if x is not None and dx is not None:
         raise TypeError(f"{op}: give x or dx, not both")
     if y.shape[d] == 0:
-        xp = array_module(y.data)
+        xp = array_module(y.array)
         return _constant(xp.zeros(y.shape[:d] + y.shape[d + 1:], dtype=y.dtype))
     if x is not None:
         spacing = _spacings(y, x, d, op)
@@ -256,14 +256,14 @@ def cov(input, *, correction=1, fweights=None, aweights=None):
         average = reduce_sum(x, 1) / total
     else:
         total = reduce_sum(weights)
-        if bool((total.data == 0).all()):
+        if bool((total.array == 0).all()):
             raise ValueError("cov: the weights sum to zero, so they cannot be normalized")
         average = reduce_sum(x * weights, 1) / total
     if weights is not None and aweights is not None and correction != 0:
         norm_factor = total - correction * reduce_sum(weights * aweights) / total
     else:
         norm_factor = total - correction
-    if float(norm_factor.data if isinstance(norm_factor, Tensor) else norm_factor) <= 0:
+    if float(norm_factor.array if isinstance(norm_factor, Tensor) else norm_factor) <= 0:
         norm_factor = norm_factor * 0  # torch warns and divides by 0: inf and nan
     centered = x - average.reshape(-1, 1)
     product = mm(centered, (centered if weights is None else centered * weights).mT)
@@ -282,7 +282,7 @@ def _check_weights(w, observations, name, kinds):
         raise TypeError(f"cov: {name} must be "
                         + ("integers" if kinds == "iu" else "floating point")
                         + f", got {w.dtype}")
-    if bool((w.data < 0).any()):
+    if bool((w.array < 0).any()):
         raise ValueError(f"cov: {name} cannot be negative")
 
 

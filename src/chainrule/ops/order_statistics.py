@@ -47,7 +47,7 @@ class Mode(Select):
 
 
 def _as_1d(x):
-    return x.data.reshape(1) if x.ndim == 0 else x.data
+    return x.array.reshape(1) if x.ndim == 0 else x.array
 
 
 def _slice_dim(x, dim, op):
@@ -94,9 +94,9 @@ def nanmedian(input, dim=None, keepdim=False):
 
 def _median(x, dim, keepdim, ignore_nan):
     op = "nanmedian" if ignore_nan else "median"
-    xp = array_module(x.data)
+    xp = array_module(x.array)
     if dim is None:
-        flat = x.data.reshape(-1)
+        flat = x.array.reshape(-1)
         if flat.size == 0:
             return Tensor._make(xp.asarray(float("nan"), dtype=x.dtype), False, None)
         value = flat[_median_position(xp, flat, 0, ignore_nan)].reshape(())
@@ -124,10 +124,10 @@ def _median_position(xp, values, dim, ignore_nan):
 def _evenly_shared(x, value):
     """``value`` (an element of x) as a function of x whose gradient is shared evenly by the
     elements equal to it (the NaNs, when it is NaN)."""
-    xp = array_module(x.data)
+    xp = array_module(x.array)
     if x.dtype.kind != "f":
         return Tensor._make(value, False, None)
-    ties = xp.isnan(x.data) if xp.isnan(value) else x.data == value
+    ties = xp.isnan(x.array) if xp.isnan(value) else x.array == value
     mask = Tensor._make(ties, False, None)
     return where(mask, x, 0.0).sum() / int(ties.sum())
 
@@ -138,7 +138,7 @@ def mode(input, dim=-1, keepdim=False):
     frequent ones) and the index of its last occurrence, as PyTorch."""
     x = input
     d = _slice_dim(x, dim, "mode")
-    xp = array_module(x.data)
+    xp = array_module(x.array)
     values = xp.moveaxis(_as_1d(x), d, -1)
     rows = values.reshape(-1, values.shape[-1])
     last = xp.empty(rows.shape[0], dtype=np.int64)
@@ -171,7 +171,7 @@ def _quantile(x, q, dim, keepdim, interpolation, ignore_nan):
                          f"{interpolation!r}")
     if x.dtype.kind != "f":
         raise TypeError(f"{op}: input must be a floating point tensor, got {x.dtype}")
-    xp = array_module(x.data)
+    xp = array_module(x.array)
     qs = xp.asarray(data(q), dtype=np.float64)
     if qs.ndim > 1 or ((qs < 0) | (qs > 1)).any():
         raise ValueError(f"{op}: q must be a number or a 1-d tensor of values in [0, 1], got "
@@ -189,7 +189,7 @@ def _quantile(x, q, dim, keepdim, interpolation, ignore_nan):
         raise ValueError(f"{op}: the input of shape {tuple(x.shape)} has no elements along "
                          f"the reduced dimension")
     ordered = sort(flat, d).values
-    nan = xp.isnan(flat.data)
+    nan = xp.isnan(flat.array)
     valid = n - nan.sum(axis=d, keepdims=True)
     results = [_one_quantile(ordered, float(p), d, n, valid, ignore_nan, interpolation)
                .reshape(kept_shape) for p in qs.reshape(-1)]
@@ -197,7 +197,7 @@ def _quantile(x, q, dim, keepdim, interpolation, ignore_nan):
 
 
 def _one_quantile(ordered, p, d, n, valid, ignore_nan, interpolation):
-    xp = array_module(ordered.data)
+    xp = array_module(ordered.array)
     if ignore_nan:
         rank = p * (valid - 1.0)
         rank = xp.where(valid == 0, n - 1.0, rank)

@@ -31,13 +31,13 @@ class Pad(Function):
     def forward(ctx, x, amounts, value):
         ctx.amounts = amounts
         shape = tuple(n + before + after for n, (before, after) in zip(x.shape, amounts))
-        out = array_module(x.data).full(shape, value, dtype=x.data.dtype)
+        out = array_module(x.array).full(shape, value, dtype=x.array.dtype)
         source, target = [], []
         for n, (before, after) in zip(x.shape, amounts):
             kept = max(n - max(-before, 0) - max(-after, 0), 0)  # elements of x that stay
             source.append(slice(max(-before, 0), max(-before, 0) + kept))
             target.append(slice(max(before, 0), max(before, 0) + kept))
-        out[tuple(target)] = x.data[tuple(source)]
+        out[tuple(target)] = x.array[tuple(source)]
         return out
 
     @staticmethod
@@ -62,7 +62,7 @@ def pad(input, pad, mode="constant", value=None):
     if mode not in _POSITIONS:
         raise ValueError(f"pad: mode must be 'constant', 'reflect', 'replicate' or "
                          f"'circular', got {mode!r}")
-    xp = array_module(x.data)
+    xp = array_module(x.array)
     out = x
     for d, (n, (before, after)) in enumerate(zip(x.shape, amounts)):
         if before or after:

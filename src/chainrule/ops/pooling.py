@@ -37,7 +37,7 @@ class MaxPool(Function):
 
     @staticmethod
     def forward(ctx, x, window, *, return_indices=False):
-        cols = windows(x.data, window, _lowest(x.dtype))
+        cols = windows(x.array, window, _lowest(x.dtype))
         d = len(window.kernel)
         n, c = cols.shape[:2]
         out_size = cols.shape[2 + d:]
@@ -152,7 +152,7 @@ def avg_pool(input, kernel_size, stride, padding, ceil_mode, count_include_pad,
             raise ValueError(f"{op}: divisor_override must be non-zero, got 0")
         divisor = divisor_override
     else:
-        xp = array_module(x.data)
+        xp = array_module(x.array)
         divisor = xp.ones((), dtype=x.dtype)
         for axis, (size, count, k, s, p) in enumerate(zip(
                 x.shape[2:], sums.shape[2:], where.kernel, where.stride,

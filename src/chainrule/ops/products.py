@@ -42,7 +42,7 @@ class Einsum(Function):
         ctx.subscripts, ctx.output = subscripts, output
         ctx.sizes = {label: n for subs, x in zip(subscripts, operands)
                      for label, n in zip(subs, x.shape)}
-        arrays = [x.data for x in operands]
+        arrays = [x.array for x in operands]
         equation = ",".join(subscripts) + "->" + output
         return array_module(*arrays).einsum(equation, *arrays, optimize=len(arrays) > 2)
 
@@ -87,7 +87,7 @@ def _onto_diagonals(g, subs, sizes):
         first.setdefault(label, position)
     full = tuple(sizes[label] for label in subs)
     g = g.reshape(tuple(shape)).expand(full)
-    xp = array_module(g.data)
+    xp = array_module(g.array)
     mask = xp.ones(full, dtype=bool)
     for position, label in enumerate(subs):
         if first[label] != position:
@@ -217,7 +217,7 @@ class Diagonal(Function):
     @staticmethod
     def forward(ctx, x, offset, dim1, dim2):
         ctx.input_shape, ctx.offset, ctx.dim1, ctx.dim2 = x.shape, offset, dim1, dim2
-        return array_module(x.data).diagonal(x.data, offset, dim1, dim2).copy()
+        return array_module(x.array).diagonal(x.array, offset, dim1, dim2).copy()
 
     @staticmethod
     def backward(ctx, grad):
@@ -231,12 +231,12 @@ class DiagonalEmbed(Function):
     @staticmethod
     def forward(ctx, x, shape, offset, dim1, dim2):
         ctx.offset, ctx.dim1, ctx.dim2 = offset, dim1, dim2
-        xp = array_module(x.data)
+        xp = array_module(x.array)
         rest = [d for d in range(len(shape)) if d not in (dim1, dim2)]
         moved = xp.zeros(tuple(shape[d] for d in rest) + (shape[dim1], shape[dim2]),
                          dtype=x.dtype)
         steps = xp.arange(x.shape[-1])
-        moved[..., steps + max(-offset, 0), steps + max(offset, 0)] = x.data
+        moved[..., steps + max(-offset, 0), steps + max(offset, 0)] = x.array
         return xp.moveaxis(moved, (-2, -1), (dim1, dim2)) if rest else moved
 
     @staticmethod

@@ -52,24 +52,24 @@ class Drawn(Function):
 def bernoulli(input, p=None, *, generator=None):
     """1 with probability ``input`` (or ``p``, where given), else 0, in ``input``'s dtype."""
     rng = numpy_generator(generator)
-    probability = backend_of(input.data).to_host(input.data) if p is None else p
+    probability = backend_of(input.array).to_host(input.array) if p is None else p
     if p is None and ((probability < 0) | (probability > 1)).any():
         raise ValueError("bernoulli: every probability must be in [0, 1], got values from "
                          f"{probability.min()} to {probability.max()}")
     sample = rng.random(input.shape) < probability
-    return Drawn.apply(input, _on_device_of(input.data, sample, input.dtype))
+    return Drawn.apply(input, _on_device_of(input.array, sample, input.dtype))
 
 
 def _fill(input, op, array):
     """``input``'s values replaced by ``array`` (a host draw), in place."""
-    drawn = _on_device_of(input.data, array, input.dtype)
+    drawn = _on_device_of(input.array, array, input.dtype)
     return input._modify_in_place(op, lambda source: Fill.apply(source, drawn))
 
 
 @register("Tensor")
 def bernoulli_(input, p=0.5, *, generator=None):
     """Fill with 1 (probability ``p``, a number or a tensor that broadcasts) or 0."""
-    probability = backend_of(p.data).to_host(p.data) if isinstance(p, Tensor) else p
+    probability = backend_of(p.array).to_host(p.array) if isinstance(p, Tensor) else p
     return _fill(input, "bernoulli_", numpy_generator(generator).random(input.shape) < probability)
 
 
@@ -156,12 +156,12 @@ def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, layout=None,
         dtype = np.dtype(np.float32) if dtype is None else _as_dtype(dtype)
         drawn = Tensor._make(rng.normal(mean, std, tuple(size)).astype(dtype), False, None)
         return drawn if device is None else drawn.to(device)
-    if isinstance(std, Tensor) and (backend_of(std.data).to_host(std.data) < 0).any():
+    if isinstance(std, Tensor) and (backend_of(std.array).to_host(std.array) < 0).any():
         raise ValueError("normal: every std must be >= 0, got a negative one")
     _check_positive(std, "normal", "std", allow_zero=True)
     like = tensors[0]
     shape = np.broadcast_shapes(*(tuple(t.shape) for t in tensors))
-    noise = Tensor._make(_on_device_of(like.data, rng.standard_normal(shape), like.dtype),
+    noise = Tensor._make(_on_device_of(like.array, rng.standard_normal(shape), like.dtype),
                          False, None)
     return mean + std * noise
 
@@ -173,7 +173,7 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
     Without replacement each index appears at most once per row (so at most as
     many samples as positive weights). int64 indices, never differentiable.
     """
-    weights = backend_of(input.data).to_host(input.data).astype(np.float64)
+    weights = backend_of(input.array).to_host(input.array).astype(np.float64)
     if input.ndim not in (1, 2):
         raise ValueError(f"multinomial: input must be 1-d or 2-d (categories last), got shape "
                          f"{tuple(input.shape)}")
@@ -196,4 +196,4 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
             keys = np.log(rows) + rng.gumbel(size=rows.shape)
         picks = np.argsort(-keys, axis=-1, kind="stable")[:, :num_samples]
     shape = (num_samples,) if input.ndim == 1 else (rows.shape[0], num_samples)
-    return Tensor._make(_on_device_of(input.data, picks.reshape(shape), np.int64), False, None)
+    return Tensor._make(_on_device_of(input.array, picks.reshape(shape), np.int64), False, None)

@@ -41,7 +41,7 @@ class Sum(Function):
     @staticmethod
     def forward(ctx, x, dims, keepdim):
         ctx.input_shape, ctx.dims, ctx.keepdim = x.shape, dims, keepdim
-        return _array(x.data, x.data.sum(axis=dims, keepdims=keepdim))
+        return _array(x.array, x.array.sum(axis=dims, keepdims=keepdim))
 
     @staticmethod
     def backward(ctx, grad):
@@ -76,17 +76,17 @@ class _Extreme(Function):
     def forward(ctx, x, dims, keepdim):
         ctx.save_for_backward(x)
         ctx.dims, ctx.keepdim = dims, keepdim
-        xp = array_module(x.data)
-        best = getattr(xp, type(ctx).reducer)(x.data, axis=dims, keepdims=keepdim)
+        xp = array_module(x.array)
+        best = getattr(xp, type(ctx).reducer)(x.array, axis=dims, keepdims=keepdim)
         return ctx.save_result(xp.asarray(best))
 
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        xp = array_module(x.data)
-        best = restore_dims(ctx.result, x.shape, ctx.dims, ctx.keepdim).data
+        xp = array_module(x.array)
+        best = restore_dims(ctx.result, x.shape, ctx.dims, ctx.keepdim).array
         # NaN wins a max (it propagates); then the NaNs share the gradient, as PyTorch's max()
-        winners = (x.data == best) | (xp.isnan(x.data) & xp.isnan(best))
+        winners = (x.array == best) | (xp.isnan(x.array) & xp.isnan(best))
         share = winners / winners.sum(axis=ctx.dims, keepdims=True)
         grad = restore_dims(grad, x.shape, ctx.dims, ctx.keepdim)
         return grad * Tensor._make(share.astype(x.dtype), False, None), None, None
@@ -116,8 +116,8 @@ class _SelectAlongDim(Function):
 
     @staticmethod
     def forward(ctx, x, dim, keepdim):
-        xp = array_module(x.data)
-        values = x.data.reshape(1) if x.ndim == 0 else x.data  # a 0-d tensor: its one element
+        xp = array_module(x.array)
+        values = x.array.reshape(1) if x.ndim == 0 else x.array  # a 0-d tensor: its one element
         index = getattr(xp, type(ctx).pick)(values, axis=dim, keepdims=True)
         picked = xp.take_along_axis(values, index, axis=dim)
         ctx.input_shape, ctx.dim, ctx.index = x.shape, dim, index
@@ -213,17 +213,17 @@ def argmin(input, dim=None, keepdim=False):
 
 
 def _arg_extreme(x, dim, keepdim, op):
-    xp = array_module(x.data)
+    xp = array_module(x.array)
     arg = getattr(xp, op)
     if dim is None:
         _check_not_empty(x, None, op)
-        index = xp.asarray(arg(x.data), dtype=np.int64)
+        index = xp.asarray(arg(x.array), dtype=np.int64)
         return Tensor._make(index.reshape((1,) * x.ndim) if keepdim else index, False, None)
     d = _single_dim(dim, x.ndim, op)
     _check_not_empty(x, (d,) if x.ndim else None, op)
     if x.ndim == 0:
         return Tensor._make(xp.zeros((), np.int64), False, None)
-    return Tensor._make(arg(x.data, axis=d, keepdims=keepdim).astype(np.int64), False, None)
+    return Tensor._make(arg(x.array, axis=d, keepdims=keepdim).astype(np.int64), False, None)
 
 
 # ---------------------------------------------------------------- var, std
@@ -256,7 +256,7 @@ def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
         dim = None
     _check_floating(input, "std")
     variance = var(input, dim, keepdim=keepdim, correction=correction)
-    zero = variance.data == 0
+    zero = variance.array == 0
     return where(zero, 0.0, sqrt(where(zero, 1.0, variance)))
 
 
@@ -281,8 +281,8 @@ class LogSumExp(Function):
     def forward(ctx, x, dims, keepdim):
         ctx.save_for_backward(x)
         ctx.dims, ctx.keepdim = dims, keepdim
-        xp = array_module(x.data)
-        values = x.data if x.dtype.kind == "f" else x.data.astype(np.float32)
+        xp = array_module(x.array)
+        values = x.array if x.dtype.kind == "f" else x.array.astype(np.float32)
         # Subtracting the max keeps e**x from overflowing; an infinite max (all -inf, or
         # some +inf) is left unshifted so that -inf - -inf does not make a nan, as PyTorch.
         shift = values.max(axis=dims, keepdims=True) if values.size else xp.zeros(())
@@ -326,8 +326,8 @@ class Prod(Function):
     def forward(ctx, x, dims, keepdim):
         ctx.save_for_backward(x)
         ctx.dims, ctx.keepdim = dims, keepdim
-        xp = array_module(x.data)
-        return xp.asarray(xp.prod(x.data, axis=dims, keepdims=keepdim))
+        xp = array_module(x.array)
+        return xp.asarray(xp.prod(x.array, axis=dims, keepdims=keepdim))
 
     @staticmethod
     def backward(ctx, grad):
@@ -352,13 +352,13 @@ class ProductOfOthers(Function):
     def forward(ctx, x, dims):
         ctx.save_for_backward(x)
         ctx.dims = dims
-        return _exclusive_products(x.data, dims)
+        return _exclusive_products(x.array, dims)
 
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         dims = ctx.dims
-        zero = x.data == 0
+        zero = x.array == 0
         zeros = zero.sum(axis=dims, keepdims=True)
         nonzero_x = where(zero, 1.0, x)
         q = prod(nonzero_x, dims, keepdim=True)  # the product of the slice's nonzero elements
@@ -404,7 +404,7 @@ class CumSum(Function):
     @staticmethod
     def forward(ctx, x, dim):
         ctx.dim = dim
-        values = x.data.reshape(1) if x.ndim == 0 else x.data
+        values = x.array.reshape(1) if x.ndim == 0 else x.array
         return array_module(values).cumsum(values, axis=dim).reshape(x.shape)
 
     @staticmethod
@@ -418,8 +418,8 @@ class ReversedCumSum(Function):
     @staticmethod
     def forward(ctx, x, dim):
         ctx.dim = dim
-        xp = array_module(x.data)
-        flipped = xp.flip(x.data.reshape(1) if x.ndim == 0 else x.data, axis=dim)
+        xp = array_module(x.array)
+        flipped = xp.flip(x.array.reshape(1) if x.ndim == 0 else x.array, axis=dim)
         return xp.flip(xp.cumsum(flipped, axis=dim), axis=dim).reshape(x.shape)
 
     @staticmethod
@@ -441,16 +441,16 @@ def cumsum(input, dim, *, dtype=None):
 def all(input, dim=None, keepdim=False):
     """True where every element over ``dim`` is nonzero; a bool tensor, not differentiable."""
     dims = normalize_dims(dim, input.ndim, "all")
-    xp = array_module(input.data)
-    return Tensor._make(xp.asarray(xp.all(input.data, axis=dims, keepdims=keepdim)), False, None)
+    xp = array_module(input.array)
+    return Tensor._make(xp.asarray(xp.all(input.array, axis=dims, keepdims=keepdim)), False, None)
 
 
 @register("torch", "Tensor")
 def any(input, dim=None, keepdim=False):
     """True where some element over ``dim`` is nonzero; a bool tensor, not differentiable."""
     dims = normalize_dims(dim, input.ndim, "any")
-    xp = array_module(input.data)
-    return Tensor._make(xp.asarray(xp.any(input.data, axis=dims, keepdims=keepdim)), False, None)
+    xp = array_module(input.array)
+    return Tensor._make(xp.asarray(xp.any(input.array, axis=dims, keepdims=keepdim)), False, None)
 
 
 # ---------------------------------------------------------------- helpers
@@ -496,7 +496,7 @@ def _reduced_shape(shape, dims):
 
 def _count(x, dims):
     """How many elements go into each output of a reduction over ``dims``."""
-    return x.data.size if dims is None else math.prod(x.shape[d] for d in dims)
+    return x.array.size if dims is None else math.prod(x.shape[d] for d in dims)
 
 
 def _array(like, value):
@@ -517,7 +517,7 @@ def _single_dim(dim, ndim, op):
 
 def _check_not_empty(x, dims, op):
     """There is no max (min, argmax...) of no elements: PyTorch's errors, with the shape."""
-    if dims is None and x.data.size == 0:
+    if dims is None and x.array.size == 0:
         raise ValueError(
             f"{op}: the tensor of shape {tuple(x.shape)} is empty, so it has no {op}; specify "
             "the reduction dim with the 'dim' argument (one whose size is not 0)"

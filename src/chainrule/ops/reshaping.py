@@ -40,7 +40,7 @@ class Flip(Function):
     @staticmethod
     def forward(ctx, x, dims):
         ctx.dims = dims
-        return array_module(x.data).flip(x.data, axis=dims).copy()
+        return array_module(x.array).flip(x.array, axis=dims).copy()
 
     @staticmethod
     def backward(ctx, grad):
@@ -53,7 +53,7 @@ class Roll(Function):
     @staticmethod
     def forward(ctx, x, shifts, dims):
         ctx.shifts, ctx.dims = shifts, dims
-        return array_module(x.data).roll(x.data, shifts, axis=dims)
+        return array_module(x.array).roll(x.array, shifts, axis=dims)
 
     @staticmethod
     def backward(ctx, grad):
@@ -168,7 +168,7 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
     """
     if repeats is None:
         counts = _counts(input, "repeat_interleave")
-        xp = array_module(input.data)
+        xp = array_module(input.array)
         return Tensor._make(xp.repeat(xp.arange(counts.size), counts), False, None)
     if dim is None:
         input, d = reshape(input, -1), 0
@@ -180,7 +180,7 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
         if counts.size not in (1, length):
             raise ValueError(f"repeat_interleave: repeats has {counts.size} counts for "
                              f"dimension {d} of size {length}; give one count or one per element")
-        xp = array_module(input.data)
+        xp = array_module(input.array)
         positions = xp.repeat(xp.arange(length), counts if counts.size == length
                               else int(counts.reshape(-1)[0]))
         result = input[(slice(None),) * d + (positions,)]
@@ -199,7 +199,7 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
 
 
 def _counts(repeats, op):
-    counts = repeats.data
+    counts = repeats.array
     if counts.dtype.kind not in "iu" or counts.ndim > 1:
         raise TypeError(f"{op}: repeats must be an int or a 0-d or 1-d integer tensor, got "
                         f"dtype {counts.dtype} and shape {tuple(counts.shape)}")
@@ -279,11 +279,11 @@ def combinations(input, r=2, with_replacement=False):
     if r < 0:
         raise ValueError(f"combinations: r must be non-negative, got {r}")
     if r == 0:
-        return Tensor._make(array_module(input.data).zeros(0, dtype=input.dtype), False, None)
+        return Tensor._make(array_module(input.array).zeros(0, dtype=input.dtype), False, None)
     choose = itertools.combinations_with_replacement if with_replacement else \
         itertools.combinations
     rows = list(choose(range(input.shape[0]), r))
-    xp = array_module(input.data)
+    xp = array_module(input.array)
     positions = xp.asarray(rows, dtype=np.intp).reshape(len(rows), r)
     return input[positions]
 

@@ -29,7 +29,7 @@ cummin_result = namedtuple("cummin", ["values", "indices"])
 
 def _as_1d(x):
     """The array to scan: a 0-d tensor's one element as shape (1,)."""
-    return x.data.reshape(1) if x.ndim == 0 else x.data
+    return x.array.reshape(1) if x.ndim == 0 else x.array
 
 
 class CumProd(Function):
@@ -45,14 +45,14 @@ class CumProd(Function):
     def forward(ctx, x, dim):
         ctx.save_for_backward(x)
         ctx.dim = dim
-        return ctx.save_result(array_module(x.data).cumprod(_as_1d(x), axis=dim).reshape(x.shape))
+        return ctx.save_result(array_module(x.array).cumprod(_as_1d(x), axis=dim).reshape(x.shape))
 
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         if x.ndim == 0:
             return grad, None
-        if (x.data != 0).all():
+        if (x.array != 0).all():
             return ReversedCumSum.apply(grad * ctx.result, ctx.dim) / x, None
         return _cumprod_grad_with_zeros(x, grad, ctx.dim), None
 
@@ -62,7 +62,7 @@ def _cumprod_grad_with_zeros(x, grad, dim):
     n = x.shape[dim]
     moved_x = x.transpose(dim, -1)
     moved_g = grad.transpose(dim, -1)
-    xp = array_module(x.data)
+    xp = array_module(x.array)
     upto = Tensor._make(xp.tril(xp.ones((n, n), dtype=bool)), False, None)  # k <= i
     # rows i, columns k: x_k where k <= i, else 1; then for each j the product over k != j
     table = where(upto, moved_x.unsqueeze(-2), 1.0)  # (..., i, k)
@@ -97,7 +97,7 @@ class _RunningExtreme(Function):
 
     @staticmethod
     def forward(ctx, x, dim):
-        xp = array_module(x.data)
+        xp = array_module(x.array)
         values = _as_1d(x)
         running = getattr(xp, type(ctx).accumulate).accumulate(values, axis=dim)
         reached = (values == running) | xp.isnan(values)
@@ -153,7 +153,7 @@ class LogCumSumExp(Function):
     def forward(ctx, x, dim):
         ctx.save_for_backward(x)
         ctx.dim = dim
-        xp = array_module(x.data)
+        xp = array_module(x.array)
         with np.errstate(invalid="ignore"):
             out = xp.logaddexp.accumulate(_as_1d(x), axis=dim).reshape(x.shape)
         return ctx.save_result(out)
@@ -163,8 +163,8 @@ class LogCumSumExp(Function):
         (x,) = ctx.saved_tensors
         if x.ndim == 0:
             return grad, None
-        xp = array_module(x.data)
-        largest = xp.max(x.data, axis=ctx.dim, keepdims=True)
+        xp = array_module(x.array)
+        largest = xp.max(x.array, axis=ctx.dim, keepdims=True)
         shift = Tensor._make(xp.where(xp.isfinite(largest), largest, 0), False, None)
         scaled = ReversedCumSum.apply(grad * exp(shift - ctx.result), ctx.dim)
         return exp(x - shift) * scaled, None

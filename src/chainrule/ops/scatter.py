@@ -39,7 +39,7 @@ class Scatter(Function):
     @staticmethod
     def forward(ctx, x, values, index):
         ctx.index, ctx.values_shape = index, tuple(getattr(data(values), "shape", ()))
-        out = x.data.copy()
+        out = x.array.copy()
         out[index] = data(values)
         return out
 
@@ -62,13 +62,13 @@ class ScatterReduce(Function):
     def forward(ctx, x, src, index, reduce, include_self):
         ctx.save_for_backward(x, src)
         ctx.index, ctx.reduce, ctx.include_self = index, reduce, include_self
-        out = x.data.copy()
+        out = x.array.copy()
         if not include_self:
             out[index] = _identity(reduce, out.dtype)
         backend = backend_of(out)
         host = backend.to_host(out)  # numpy's ufunc.at accumulates repeated positions
         ufunc = {"prod": np.multiply, "amax": np.maximum, "amin": np.minimum}[reduce]
-        ufunc.at(host, index, backend.to_host(src.data))
+        ufunc.at(host, index, backend.to_host(src.array))
         return ctx.save_result(backend.asarray(host))
 
     @staticmethod
@@ -101,11 +101,11 @@ def _constant(array, dtype):
 
 def _prod_backward(grad, x, src, result, index, include_self):
     """PyTorch's rule: a zero is the product of the others, found by reducing with it set to 1."""
-    xp = array_module(x.data)
-    masked_x = where(_constant(x.data == 0, bool), 1.0, x).to(x.dtype)
+    xp = array_module(x.array)
+    masked_x = where(_constant(x.array == 0, bool), 1.0, x).to(x.dtype)
     others = ScatterReduce.apply(masked_x, src, index, "prod", include_self)
     grad_x = grad * others / masked_x
-    src_zero = src.data == 0
+    src_zero = src.array == 0
     zeros_there = xp.zeros(x.shape, dtype=np.int64)
     backend_of(zeros_there).add_at(zeros_there, index, src_zero.astype(np.int64))
     single_zero = src_zero & (zeros_there[index] == 1)
@@ -120,12 +120,12 @@ def _prod_backward(grad, x, src, result, index, include_self):
 def _extreme_backward(grad, x, src, result, index, include_self):
     """The gradient is shared evenly by every value (x's, if included, and src's) equal to
     the result."""
-    xp = array_module(x.data)
-    x_wins = x.data == result.data
+    xp = array_module(x.array)
+    x_wins = x.array == result.array
     if not include_self:
         x_wins = x_wins.copy()
         x_wins[index] = False
-    src_wins = src.data == result.data[index]
+    src_wins = src.array == result.array[index]
     count = x_wins.astype(x.dtype)
     backend_of(count).add_at(count, index, src_wins.astype(x.dtype))
     share = grad / _constant(xp.maximum(count, 1), x.dtype)
@@ -223,14 +223,14 @@ def _reduce_into(x, src, positions, reduce, include_self, op):
     total = base + ScatterAdd.apply(src, positions, x.shape)
     if reduce == "sum":
         return total
-    xp = array_module(x.data)
+    xp = array_module(x.array)
     count = xp.ones(x.shape, dtype=np.int64)
     if not include_self:
         count[positions] = 0
     backend_of(count).add_at(count, positions, 1)
     count = xp.maximum(count, 1)  # positions nothing went to keep x's value
     if x.dtype.kind in "iub":
-        return Tensor._make((total.data // count).astype(x.dtype), False, None)
+        return Tensor._make((total.array // count).astype(x.dtype), False, None)
     return total / _constant(count, x.dtype)
 
 
@@ -313,7 +313,7 @@ def index_fill(input, dim, index, value):
 def masked_fill(input, mask, value):
     """``input`` with ``value`` (a number or 0-d tensor) where ``mask`` (bool, broadcast)
     is True."""
-    mask = backend_of(input.data).xp.asarray(data(mask))
+    mask = backend_of(input.array).xp.asarray(data(mask))
     if mask.dtype != bool:
         raise TypeError(f"masked_fill: mask must be a bool tensor, got dtype {mask.dtype}")
     return _fill(input, mask, value, "masked_fill")
@@ -337,7 +337,7 @@ def masked_scatter(input, mask, source):
     """``input`` with the first elements of ``source`` (in order) written where ``mask``
     (bool, broadcast with input) is True."""
     x = input
-    xp = backend_of(x.data).xp
+    xp = backend_of(x.array).xp
     mask = xp.asarray(data(mask))
     if mask.dtype != bool:
         raise TypeError(f"masked_scatter: mask must be a bool tensor, got dtype {mask.dtype}")
@@ -365,9 +365,9 @@ def index_put(input, indices, values, accumulate=False):
     bool tensors, or None for all of a dim), added there with ``accumulate=True``."""
     x = input
     index = normalize_index(tuple(slice(None) if i is None else i for i in indices),
-                            "index_put", array_module(x.data))
+                            "index_put", array_module(x.array))
     try:
-        selected = array_module(x.data).empty(tuple(x.shape), dtype=bool)[index].shape
+        selected = array_module(x.array).empty(tuple(x.shape), dtype=bool)[index].shape
     except IndexError as error:
         raise IndexError(f"index_put: the indices do not fit input of shape "
                          f"{tuple(x.shape)} ({error})") from None

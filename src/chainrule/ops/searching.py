@@ -28,8 +28,8 @@ def _constant(array):
 def _array(x, like=None):
     """The array of a tensor or a number (on ``like``'s device)."""
     if isinstance(x, Tensor):
-        return x.data
-    backend = backend_of(like.data) if isinstance(like, Tensor) else backend_of(None)
+        return x.array
+    backend = backend_of(like.array) if isinstance(like, Tensor) else backend_of(None)
     return backend.xp.asarray(x)
 
 
@@ -40,7 +40,7 @@ def _array(x, like=None):
 def nonzero(input, *, as_tuple=False):
     """The int64 indices of the nonzero elements: an (n, ndim) tensor, one row per element
     in row-major order, or with ``as_tuple=True`` one 1-d tensor per dimension."""
-    values = input.data
+    values = input.array
     xp = array_module(values)
     if as_tuple:
         found = xp.nonzero(values.reshape(-1) if values.ndim == 0 else values)
@@ -123,7 +123,7 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
     """The distinct values of ``input`` (flattened, or distinct slices along ``dim``), in
     sorted order; with ``return_inverse`` also where each element went, with
     ``return_counts`` how often each value occurs."""
-    values = input.data
+    values = input.array
     xp = array_module(values)
     axis = None if dim is None else _check_dim(dim, values.ndim, "unique")
     found = xp.unique(values.reshape(-1) if axis is None else values, return_inverse=True,
@@ -146,7 +146,7 @@ def _unique_result(x, distinct, inverse, counts, return_inverse, return_counts):
 def unique_consecutive(input, return_inverse=False, return_counts=False, dim=None):
     """``input`` with each run of equal consecutive values (slices along ``dim``) kept once;
     ``return_inverse``: the run of each element; ``return_counts``: each run's length."""
-    values = input.data
+    values = input.array
     xp = array_module(values)
     if dim is None:
         flat, axis = values.reshape(-1), 0

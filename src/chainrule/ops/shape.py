@@ -25,10 +25,10 @@ class Reshape(View):
     def forward(ctx, x, shape):
         ctx.input_shape = x.shape
         try:
-            return x.data.reshape(shape)
+            return x.array.reshape(shape)
         except ValueError:
             raise ValueError(
-                f"reshape: cannot reshape a tensor of shape {tuple(x.shape)} ({x.data.size} "
+                f"reshape: cannot reshape a tensor of shape {tuple(x.shape)} ({x.array.size} "
                 f"elements) into shape {tuple(shape)}"
             ) from None
 
@@ -43,7 +43,7 @@ class Permute(View):
     @staticmethod
     def forward(ctx, x, dims):
         ctx.dims = dims
-        return x.data.transpose(dims)
+        return x.array.transpose(dims)
 
     @staticmethod
     def backward(ctx, grad):

@@ -38,8 +38,8 @@ class Select(Function):
 
     @staticmethod
     def forward(ctx, x, index, dim, keepdim):
-        xp = array_module(x.data)
-        values = x.data.reshape(1) if x.ndim == 0 else x.data
+        xp = array_module(x.array)
+        values = x.array.reshape(1) if x.ndim == 0 else x.array
         picked = xp.take_along_axis(values, index, axis=dim)
         ctx.input_shape, ctx.dim, ctx.index = x.shape, dim, index
         shape = picked.shape
@@ -83,7 +83,7 @@ def sort_order(array, dim, descending=False):
 
 
 def _as_1d(x):
-    return x.data.reshape(1) if x.ndim == 0 else x.data
+    return x.array.reshape(1) if x.ndim == 0 else x.array
 
 
 @register("torch", "Tensor")

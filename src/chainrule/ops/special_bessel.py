@@ -52,8 +52,8 @@ def _tiny_and_safe(x):
     I1(x) / x and its kin are 0 / 0 at x = 0; PyTorch takes their limit there
     and evaluates the formula only away from 0, as done here.
     """
-    eps = float(np.finfo(x.data.dtype).eps)
-    tiny = array_module(x.data).abs(x.data) <= eps
+    eps = float(np.finfo(x.array.dtype).eps)
+    tiny = array_module(x.array).abs(x.array) <= eps
     return tiny, where(tiny, eps, x)
 
 
@@ -84,7 +84,7 @@ class BesselI1e(HostUnary):
 def _not_differentiable(function, input, op):
     """``function`` of the input's array as a tensor that never requires grad (as PyTorch)."""
     x = as_tensor_input(input, op)
-    return Tensor._make(on_host(function, float_result_dtype(x), x.data), False, None)
+    return Tensor._make(on_host(function, float_result_dtype(x), x.array), False, None)
 
 
 # ------------------------------------------------------------ declarations

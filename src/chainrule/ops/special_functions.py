@@ -94,7 +94,7 @@ class HostUnary(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return ctx.save_result(on_host(type(ctx).compute, float_result_dtype(x), x.data))
+        return ctx.save_result(on_host(type(ctx).compute, float_result_dtype(x), x.array))
 
 
 class LogGamma(HostUnary):
@@ -105,10 +105,10 @@ class LogGamma(HostUnary):
     @staticmethod
     def forward(ctx, x):
         out = HostUnary.forward(ctx, x)
-        if x.data.dtype.kind != "f":
+        if x.array.dtype.kind != "f":
             return out
-        xp = array_module(x.data)
-        return ctx.save_result(xp.where(xp.isneginf(x.data), xp.inf, out))  # PyTorch: +inf
+        xp = array_module(x.array)
+        return ctx.save_result(xp.where(xp.isneginf(x.array), xp.inf, out))  # PyTorch: +inf
 
     @staticmethod
     def backward(ctx, grad):
@@ -134,7 +134,7 @@ class Polygamma(Function):
     def forward(ctx, x, n):
         ctx.save_for_backward(x)
         ctx.order = n
-        return on_host(lambda a: scipy.special.polygamma(n, a), float_result_dtype(x), x.data)
+        return on_host(lambda a: scipy.special.polygamma(n, a), float_result_dtype(x), x.array)
 
     @staticmethod
     def backward(ctx, grad):
@@ -362,10 +362,10 @@ def mvlgamma(input, p):
     p = _order(p, "mvlgamma")
     if p < 1:
         raise ValueError(f"mvlgamma: p has to be greater than or equal to 1, got {p}")
-    xp = array_module(x.data)
-    if not bool(xp.all(x.data > (p - 1) / 2)):
+    xp = array_module(x.array)
+    if not bool(xp.all(x.array > (p - 1) / 2)):
         raise ValueError(f"mvlgamma: all elements must be greater than (p-1)/2 = {(p - 1) / 2} "
-                         f"for p = {p}; the smallest is {float(xp.min(x.data))}")
+                         f"for p = {p}; the smallest is {float(xp.min(x.array))}")
     if x.dtype.kind != "f":
         x = x.float()
     out = lgamma(x)

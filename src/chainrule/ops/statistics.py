@@ -54,7 +54,7 @@ def aminmax(input, *, dim=None, keepdim=False):
 def _without_nan(x):
     if x.dtype.kind != "f":
         return x
-    return where(Tensor._make(array_module(x.data).isnan(x.data), False, None), 0.0, x)
+    return where(Tensor._make(array_module(x.array).isnan(x.array), False, None), 0.0, x)
 
 
 @register("torch", "Tensor")
@@ -72,9 +72,9 @@ def nanmean(input, dim=None, keepdim=False, *, dtype=None):
     if input.dtype.kind != "f":
         raise TypeError(f"nanmean: expected a floating point tensor, got {input.dtype}; "
                         "use mean for integers, or convert first, e.g. x.float()")
-    xp = array_module(input.data)
+    xp = array_module(input.array)
     dims = normalize_dims(dim, input.ndim, "nanmean")
-    present = Tensor._make((~xp.isnan(input.data)).astype(input.dtype), False, None)
+    present = Tensor._make((~xp.isnan(input.array)).astype(input.dtype), False, None)
     return sum(_without_nan(input), dims, keepdim) / sum(present, dims, keepdim)
 
 
@@ -82,8 +82,8 @@ def nanmean(input, dim=None, keepdim=False, *, dtype=None):
 def count_nonzero(input, dim=None):
     """How many elements are not zero, over ``dim`` (an int, a tuple, or all): int64."""
     dims = normalize_dims(dim, input.ndim, "count_nonzero")
-    xp = array_module(input.data)
-    counted = xp.count_nonzero(input.data, axis=dims)
+    xp = array_module(input.array)
+    counted = xp.count_nonzero(input.array, axis=dims)
     return Tensor._make(xp.asarray(counted, dtype=np.int64), False, None)
 
 

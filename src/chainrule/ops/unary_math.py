@@ -33,8 +33,8 @@ def _tensor(x, op):
 def _floating(x, op):
     """``x``; an integer or bool tensor becomes float32, torch's default float dtype."""
     x = _tensor(x, op)
-    if x.data.dtype.kind in "biu":
-        return Tensor._make(x.data.astype(np.float32), False, None)
+    if x.array.dtype.kind in "biu":
+        return Tensor._make(x.array.astype(np.float32), False, None)
     return x
 
 
@@ -51,7 +51,7 @@ class Tan(Function):
 
     @staticmethod
     def forward(ctx, x):
-        return ctx.save_result(array_module(x.data).tan(x.data))
+        return ctx.save_result(array_module(x.array).tan(x.array))
 
     @staticmethod
     def backward(ctx, grad):
@@ -66,7 +66,7 @@ class Asin(Function):
     def forward(ctx, x):
         ctx.save_for_backward(x)
         with np.errstate(invalid="ignore"):  # nan outside [-1, 1], as in PyTorch
-            return array_module(x.data).arcsin(x.data)
+            return array_module(x.array).arcsin(x.array)
 
     @staticmethod
     def backward(ctx, grad):
@@ -81,7 +81,7 @@ class Acos(Function):
     def forward(ctx, x):
         ctx.save_for_backward(x)
         with np.errstate(invalid="ignore"):
-            return array_module(x.data).arccos(x.data)
+            return array_module(x.array).arccos(x.array)
 
     @staticmethod
     def backward(ctx, grad):
@@ -95,7 +95,7 @@ class Atan(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return array_module(x.data).arctan(x.data)
+        return array_module(x.array).arctan(x.array)
 
     @staticmethod
     def backward(ctx, grad):
@@ -110,7 +110,7 @@ class Sinh(Function):
     def forward(ctx, x):
         ctx.save_for_backward(x)
         with np.errstate(over="ignore"):
-            return array_module(x.data).sinh(x.data)
+            return array_module(x.array).sinh(x.array)
 
     @staticmethod
     def backward(ctx, grad):
@@ -125,7 +125,7 @@ class Cosh(Function):
     def forward(ctx, x):
         ctx.save_for_backward(x)
         with np.errstate(over="ignore"):
-            return array_module(x.data).cosh(x.data)
+            return array_module(x.array).cosh(x.array)
 
     @staticmethod
     def backward(ctx, grad):
@@ -139,7 +139,7 @@ class Asinh(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return array_module(x.data).arcsinh(x.data)
+        return array_module(x.array).arcsinh(x.array)
 
     @staticmethod
     def backward(ctx, grad):
@@ -154,7 +154,7 @@ class Acosh(Function):
     def forward(ctx, x):
         ctx.save_for_backward(x)
         with np.errstate(invalid="ignore"):  # nan below 1, as in PyTorch
-            return array_module(x.data).arccosh(x.data)
+            return array_module(x.array).arccosh(x.array)
 
     @staticmethod
     def backward(ctx, grad):
@@ -169,7 +169,7 @@ class Atanh(Function):
     def forward(ctx, x):
         ctx.save_for_backward(x)
         with np.errstate(invalid="ignore", divide="ignore"):  # +-inf at +-1, nan beyond
-            return array_module(x.data).arctanh(x.data)
+            return array_module(x.array).arctanh(x.array)
 
     @staticmethod
     def backward(ctx, grad):
@@ -183,12 +183,12 @@ class Sinc(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return array_module(x.data).sinc(x.data)
+        return array_module(x.array).sinc(x.array)
 
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        at_zero = _constant(x.data == 0)
+        at_zero = _constant(x.array == 0)
         # x = 1 at zero keeps the unused branch finite, so differentiating again gives no nan
         safe = where(at_zero, 1.0, x)
         pi_x = math.pi * safe
@@ -205,7 +205,7 @@ class Exp2(Function):
     @staticmethod
     def forward(ctx, x):
         with np.errstate(over="ignore"):
-            return ctx.save_result(array_module(x.data).exp2(x.data))
+            return ctx.save_result(array_module(x.array).exp2(x.array))
 
     @staticmethod
     def backward(ctx, grad):
@@ -218,7 +218,7 @@ class Expm1(Function):
     @staticmethod
     def forward(ctx, x):
         with np.errstate(over="ignore"):
-            return ctx.save_result(array_module(x.data).expm1(x.data))
+            return ctx.save_result(array_module(x.array).expm1(x.array))
 
     @staticmethod
     def backward(ctx, grad):
@@ -232,7 +232,7 @@ class Log1p(Function):
     def forward(ctx, x):
         ctx.save_for_backward(x)
         with np.errstate(divide="ignore", invalid="ignore"):
-            return array_module(x.data).log1p(x.data)
+            return array_module(x.array).log1p(x.array)
 
     @staticmethod
     def backward(ctx, grad):
@@ -247,7 +247,7 @@ class Log2(Function):
     def forward(ctx, x):
         ctx.save_for_backward(x)
         with np.errstate(divide="ignore", invalid="ignore"):
-            return array_module(x.data).log2(x.data)
+            return array_module(x.array).log2(x.array)
 
     @staticmethod
     def backward(ctx, grad):
@@ -262,7 +262,7 @@ class Log10(Function):
     def forward(ctx, x):
         ctx.save_for_backward(x)
         with np.errstate(divide="ignore", invalid="ignore"):
-            return array_module(x.data).log10(x.data)
+            return array_module(x.array).log10(x.array)
 
     @staticmethod
     def backward(ctx, grad):
@@ -281,8 +281,8 @@ class Logit(Function):
     def forward(ctx, x, eps):
         ctx.save_for_backward(x)
         ctx.eps = eps
-        xp = array_module(x.data)
-        z = x.data if eps is None else xp.clip(x.data, eps, 1 - eps)
+        xp = array_module(x.array)
+        z = x.array if eps is None else xp.clip(x.array, eps, 1 - eps)
         with np.errstate(divide="ignore", invalid="ignore"):
             return xp.log(z / (1 - z))
 
@@ -291,9 +291,9 @@ class Logit(Function):
         (x,) = ctx.saved_tensors
         eps = ctx.eps
         if eps is None:
-            outside, fill = (x.data < 0) | (x.data > 1), math.nan
+            outside, fill = (x.array < 0) | (x.array > 1), math.nan
         else:
-            outside, fill = (x.data < eps) | (x.data > 1 - eps), 0.0
+            outside, fill = (x.array < eps) | (x.array > 1 - eps), 0.0
         return where(_constant(outside), fill, grad / (x * (1 - x))), None
 
 
@@ -306,7 +306,7 @@ class Reciprocal(Function):
     @staticmethod
     def forward(ctx, x):
         with np.errstate(divide="ignore"):
-            return ctx.save_result(array_module(x.data).reciprocal(x.data))
+            return ctx.save_result(array_module(x.array).reciprocal(x.array))
 
     @staticmethod
     def backward(ctx, grad):
@@ -319,9 +319,9 @@ class Rsqrt(Function):
 
     @staticmethod
     def forward(ctx, x):
-        xp = array_module(x.data)
+        xp = array_module(x.array)
         with np.errstate(divide="ignore", invalid="ignore"):
-            return ctx.save_result(xp.reciprocal(xp.sqrt(x.data)))
+            return ctx.save_result(xp.reciprocal(xp.sqrt(x.array)))
 
     @staticmethod
     def backward(ctx, grad):
@@ -443,8 +443,8 @@ def rsqrt(input):
 def square(input):
     """input * input; integers stay integers (bool becomes int64, as in PyTorch)."""
     x = _tensor(input, "square")
-    if x.data.dtype == bool:
-        x = _constant(x.data.astype(np.int64))
+    if x.array.dtype == bool:
+        x = _constant(x.array.astype(np.int64))
     return x * x
 
 
@@ -452,7 +452,7 @@ def square(input):
 def positive(input):
     """``input`` itself, as ``torch.positive`` (``+x``)."""
     x = _tensor(input, "positive")
-    if x.data.dtype == bool:
+    if x.array.dtype == bool:
         raise TypeError("positive: not supported for bool tensors; use logical_not or ~ for "
                         "bool tensors, or convert with .int() first")
     return x

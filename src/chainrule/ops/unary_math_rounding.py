@@ -25,16 +25,16 @@ class Rounding(Function):
 
     @staticmethod
     def forward(ctx, x, how, decimals):
-        xp = array_module(x.data)
-        if x.data.dtype.kind in "biu":
-            return x.data.copy()
+        xp = array_module(x.array)
+        if x.array.dtype.kind in "biu":
+            return x.array.copy()
         if how == "round":
-            return xp.round(x.data, decimals)
-        return getattr(xp, how)(x.data)
+            return xp.round(x.array, decimals)
+        return getattr(xp, how)(x.array)
 
     @staticmethod
     def backward(ctx, grad):
-        return _constant(array_module(grad.data).zeros_like(grad.data)), None, None
+        return _constant(array_module(grad.array).zeros_like(grad.array)), None, None
 
 
 class NanToNum(Function):
@@ -43,12 +43,12 @@ class NanToNum(Function):
     @staticmethod
     def forward(ctx, x, nan, posinf, neginf):
         ctx.save_for_backward(x)
-        return array_module(x.data).nan_to_num(x.data, nan=nan, posinf=posinf, neginf=neginf)
+        return array_module(x.array).nan_to_num(x.array, nan=nan, posinf=posinf, neginf=neginf)
 
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        finite = _constant(array_module(x.data).isfinite(x.data))
+        finite = _constant(array_module(x.array).isfinite(x.array))
         return where(finite, grad, 0.0), None, None, None
 
 
@@ -57,14 +57,14 @@ class Frexp(Function):
 
     @staticmethod
     def forward(ctx, x):
-        mantissa, exponent = array_module(x.data).frexp(x.data)
+        mantissa, exponent = array_module(x.array).frexp(x.array)
         ctx.exponent = exponent
         return mantissa, exponent.astype(np.int32)
 
     @staticmethod
     def backward(ctx, grad_mantissa, grad_exponent):
-        xp = array_module(grad_mantissa.data)
-        return grad_mantissa * _constant(xp.ldexp(xp.ones_like(grad_mantissa.data), -ctx.exponent))
+        xp = array_module(grad_mantissa.array)
+        return grad_mantissa * _constant(xp.ldexp(xp.ones_like(grad_mantissa.array), -ctx.exponent))
 
 
 # ------------------------------------------------------------ declarations
@@ -110,8 +110,8 @@ def special_round(input):
 def frac(input):
     """The fractional part, input - trunc(input), with the sign of input; d/dx = 1."""
     x = _tensor(input, "frac")
-    if x.data.dtype.kind in "biu":
-        raise TypeError(f"frac: not supported for {x.data.dtype} tensors, only floats")
+    if x.array.dtype.kind in "biu":
+        raise TypeError(f"frac: not supported for {x.array.dtype} tensors, only floats")
     return x - trunc(x)
 
 
@@ -119,8 +119,8 @@ def frac(input):
 def sgn(input):
     """The sign of each element, -1, 0 or 1 (for real tensors, as ``sign``); its gradient is 0."""
     x = _tensor(input, "sgn")
-    if x.data.dtype == bool:
-        return _constant(x.data.copy())
+    if x.array.dtype == bool:
+        return _constant(x.array.copy())
     return sign(x)
 
 
@@ -128,7 +128,7 @@ def sgn(input):
 def signbit(input):
     """True where the sign bit is set (negative numbers, -0.0 and -nan), as a bool tensor."""
     x = _tensor(input, "signbit")
-    return _constant(array_module(x.data).signbit(x.data))
+    return _constant(array_module(x.array).signbit(x.array))
 
 
 @register("torch", "Tensor", inplace=True)
@@ -138,18 +138,18 @@ def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
     The infinities default to the largest and lowest finite values of the dtype.
     """
     x = _tensor(input, "nan_to_num")
-    if x.data.dtype.kind in "biu":
-        return _constant(x.data.copy())
+    if x.array.dtype.kind in "biu":
+        return _constant(x.array.copy())
     return NanToNum.apply(x, nan, posinf, neginf)
 
 
 def _test(input, op, ufunc):
     x = _tensor(input, op)
-    xp = array_module(x.data)
-    if x.data.dtype.kind in "biu":  # integers are finite, never nan or inf
+    xp = array_module(x.array)
+    if x.array.dtype.kind in "biu":  # integers are finite, never nan or inf
         value = ufunc == "isfinite"
-        return _constant(xp.full(x.data.shape, value, dtype=bool))
-    return _constant(getattr(xp, ufunc)(x.data))
+        return _constant(xp.full(x.array.shape, value, dtype=bool))
+    return _constant(getattr(xp, ufunc)(x.array))
 
 
 @register("torch", "Tensor")
@@ -186,6 +186,6 @@ def isnan(input):
 def frexp(input):
     """(mantissa, exponent) with input = mantissa * 2**exponent; the exponent is int32."""
     x = _tensor(input, "frexp")
-    if x.data.dtype.kind in "biu":
-        raise TypeError(f"frexp: only floating-point tensors are supported, got {x.data.dtype}")
+    if x.array.dtype.kind in "biu":
+        raise TypeError(f"frexp: only floating-point tensors are supported, got {x.array.dtype}")
     return Frexp.apply(x)

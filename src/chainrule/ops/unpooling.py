@@ -29,8 +29,8 @@ class MaxUnpool(Function):
     @staticmethod
     def forward(ctx, x, index, out_length):
         ctx.index = index
-        out = array_module(x.data).zeros(x.shape[:2] + (out_length,), dtype=x.data.dtype)
-        out[index] = x.data
+        out = array_module(x.array).zeros(x.shape[:2] + (out_length,), dtype=x.array.dtype)
+        out[index] = x.array
         return out
 
     @staticmethod
@@ -62,11 +62,11 @@ def max_unpool(input, indices, kernel_size, stride, padding, output_size, d, op)
                              f"shape), got {tuple(output_size)}")
     n, c = x.shape[:2]
     length = int(np.prod(out_size))
-    flat = indices.data.reshape(n, c, -1) if n * c else indices.data.reshape(n, c, 0)
+    flat = indices.array.reshape(n, c, -1) if n * c else indices.array.reshape(n, c, 0)
     if flat.size and (flat.min() < 0 or flat.max() >= length):
         raise IndexError(f"{op}: indices must lie in [0, {length}) for output size {out_size}, "
                          f"got values from {flat.min()} to {flat.max()}")
-    xp = array_module(x.data)
+    xp = array_module(x.array)
     index = (xp.arange(n).reshape(n, 1, 1), xp.arange(c).reshape(1, c, 1), flat.astype(np.int64))
     out = MaxUnpool.apply(x.reshape(n, c, flat.shape[2]), index, length)
     out = out.reshape((n, c) + out_size)

@@ -209,7 +209,7 @@ def unfold_windows(input, dimension, size, step):
         raise RuntimeError(f"unfold: step must be positive, got {step}")
     if input.ndim == 0:
         return reshape(input, 1)
-    xp = array_module(input.data)
+    xp = array_module(input.array)
     count = (length - size) // step + 1
     positions = xp.arange(count)[:, None] * step + xp.arange(size)[None, :]
     windows = input[(slice(None),) * d + (positions,)]

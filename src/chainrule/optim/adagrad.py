@@ -41,7 +41,7 @@ class Adagrad(Optimizer):
         super().add_param_group(param_group)
         group = self.param_groups[-1]
         for p in group["params"]:
-            self._start(p.data, group, self.state[p])
+            self._start(p.array, group, self.state[p])
 
     def _problems(self, settings):
         return at_least_zero(settings, "lr", "lr_decay", "weight_decay",

@@ -157,11 +157,11 @@ class Optimizer:
                     continue
                 if set_to_none:
                     p.grad = None
-                elif p.grad.grad_fn is None and p.grad.data.flags.writeable:
-                    p.grad.data[...] = 0
+                elif p.grad.grad_fn is None and p.grad.array.flags.writeable:
+                    p.grad.array[...] = 0
                     p.grad._version[0] += 1
                 else:  # part of a graph, or a read-only view: a fresh zero tensor
-                    zeros = array_module(p.grad.data).zeros_like(p.grad.data)
+                    zeros = array_module(p.grad.array).zeros_like(p.grad.array)
                     p.grad = Tensor._make(zeros, False, None)
 
     def step(self, closure=None):
@@ -188,7 +188,7 @@ class Optimizer:
         for group in self.param_groups:
             for p in group["params"]:
                 if p.grad is not None:
-                    self._update(p.data, p.grad.data, group, self.state[p])
+                    self._update(p.array, p.grad.array, group, self.state[p])
                     p._version[0] += 1  # tensors saved for a backward pass are now stale
         for hook in list(self._step_post_hooks):
             hook(self, args, kwargs)

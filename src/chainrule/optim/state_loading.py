@@ -87,7 +87,7 @@ def read_state_dict(optimizer, state_dict):
 def _read_param_state(optimizer, param, entries, options):
     """(problems, state) for one parameter's saved entries: arrays on its device."""
     problems, state = [], {}
-    xp = array_module(param.data)
+    xp = array_module(param.array)
     floating = param.dtype.kind == "f"
     for name, value in entries.items():
         array = _host_array(value)
@@ -125,7 +125,7 @@ def _host_array(value):
     """``value`` (a Tensor, an array of any backend, a number, nested lists) as a numpy array
     in host memory, to check; None when it is none of those."""
     if isinstance(value, Tensor):
-        value = value.data
+        value = value.array
     if hasattr(value, "dtype") and hasattr(value, "shape"):
         return np.asarray(backend_of(value).to_host(value))
     if isinstance(value, (str, bytes)) or value is None:

@@ -141,7 +141,7 @@ def _before_from_now(trace):
         grad = getattr(leaf, "grad", None)
         if grad is None or not grads:
             continue
-        now = grad if isinstance(grad, float) else np.asarray(grad.data)
+        now = grad if isinstance(grad, float) else np.asarray(grad.array)
         added = sum(grads[1:], grads[0])
         rest = now - added
         if np.max(np.abs(rest)) > 1e-6 * max(1.0, float(np.max(np.abs(now)))):
@@ -186,13 +186,13 @@ def _data_hover(x, name):
     if not hasattr(x, "shape"):  # a Value
         lines = [f"data {fmt(x.data)}", f"grad {fmt(x.grad)} after the pass"]
         return {"title": name, "lines": lines, "heat": [], "target": None}
-    data = np.asarray(x.data)
+    data = np.asarray(x.array)
     lines = [f"shape {tuple(data.shape)}, {data.dtype}", "data " + _describe(data)]
     heats = [{"label": "data", "h": heat(data)}]
     if x.grad is None:
         lines.append("grad None" + (": it gets no gradient" if x.is_leaf else ""))
     else:
-        grad = np.asarray(x.grad.data)
+        grad = np.asarray(x.grad.array)
         lines.append("grad " + _describe(grad) + " after the pass")
         heats.append({"label": "grad", "h": heat(grad)})
     return {"title": name, "lines": lines, "heat": heats, "target": None}

@@ -109,7 +109,7 @@ class Reducer:
     def _hook(self, index):
         def hook(grad):
             if self.expecting:
-                self._mark_ready(index, grad.data)
+                self._mark_ready(index, grad.array)
         return hook
 
     def _mark_ready(self, index, grad):
@@ -136,7 +136,7 @@ class Reducer:
             view[...] = _host(grad).reshape(-1)
             accumulated = self.params[index].grad
             if accumulated is not None:  # gradients accumulated under no_sync()
-                view += _host(accumulated.data).reshape(-1)
+                view += _host(accumulated.array).reshape(-1)
         self.ready[index] = True
         bucket.pending -= 1
 
@@ -199,12 +199,12 @@ def _assign_buckets(params, cap_bytes):
         bucket = open_buckets.get(dtype)
         if bucket is not None:
             limit = min(FIRST_BUCKET_BYTES, cap_bytes) if bucket is buckets[0] else cap_bytes
-            if bucket.nbytes() + param.data.nbytes > limit:
+            if bucket.nbytes() + param.array.nbytes > limit:
                 bucket = None
         if bucket is None:  # a parameter larger than the cap gets a bucket of its own
             bucket = open_buckets[dtype] = _Bucket(dtype)
             buckets.append(bucket)
-        bucket.add(index, param.data.size)
+        bucket.add(index, param.array.size)
     return buckets
 
 
@@ -233,11 +233,11 @@ def _host(array):
 
 def _store_grad(param, values):
     """``param.grad`` = ``values`` (a host array), in place where the gradient can take it."""
-    backend = backend_of(param.data)
+    backend = backend_of(param.array)
     grad = param.grad
-    writable = grad is not None and (type(grad.data) is not np.ndarray or grad.data.flags.writeable)
-    if writable and grad.data.shape == values.shape:
-        grad.data[...] = backend.asarray(values)
+    writable = grad is not None and (type(grad.array) is not np.ndarray or grad.array.flags.writeable)
+    if writable and grad.array.shape == values.shape:
+        grad.array[...] = backend.asarray(values)
         grad._version[0] += 1
     else:
         param.grad = Tensor._make(backend.asarray(values.copy()), False, None)

@@ -38,7 +38,7 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     grads = _grads(parameters, name)
     _check_non_negative(name, "max_norm", max_norm)
     total = _total_norm(grads, norm_type, error_if_nonfinite, name)
-    _scale(grads, max_norm, total.data)
+    _scale(grads, max_norm, total.array)
     return total
 
 
@@ -62,9 +62,9 @@ def clip_grads_with_norm_(parameters, max_norm, total_norm, foreach=None):
     name = "clip_grads_with_norm_"
     grads = _grads(parameters, name)
     _check_non_negative(name, "max_norm", max_norm)
-    total = total_norm.data if isinstance(total_norm, Tensor) else total_norm
+    total = total_norm.array if isinstance(total_norm, Tensor) else total_norm
     if grads:
-        _scale(grads, max_norm, array_module(grads[0].data).asarray(total))
+        _scale(grads, max_norm, array_module(grads[0].array).asarray(total))
 
 
 def clip_grad_value_(parameters, clip_value, foreach=None):
@@ -73,7 +73,7 @@ def clip_grad_value_(parameters, clip_value, foreach=None):
     grads = _grads(parameters, name)
     _check_non_negative(name, "clip_value", clip_value)
     for g in grads:
-        _write(g, g.data.clip(-clip_value, clip_value))
+        _write(g, g.array.clip(-clip_value, clip_value))
 
 
 def _total_norm(tensors, norm_type, error_if_nonfinite, name):
@@ -86,9 +86,9 @@ def _total_norm(tensors, norm_type, error_if_nonfinite, name):
         raise ValueError(f"{name}: norm_type must be a positive number or inf, got {norm_type!r}")
     if not tensors:
         return Tensor._make(backend_for(None).xp.zeros((), dtype=np.float32), False, None)
-    xp = array_module(*(t.data for t in tensors))
+    xp = array_module(*(t.array for t in tensors))
     dtype = np.result_type(*(t.dtype for t in tensors))
-    norms = xp.stack([_vector_norm(t.data, p).astype(dtype) for t in tensors])
+    norms = xp.stack([_vector_norm(t.array, p).astype(dtype) for t in tensors])
     total = xp.asarray(_vector_norm(norms, p), dtype=dtype)  # a 0-d array
     if error_if_nonfinite and not bool(xp.isfinite(total)):
         raise RuntimeError(
@@ -104,7 +104,7 @@ def _scale(grads, max_norm, total):
     coefficient = array_module(total).minimum(max_norm / (total + 1e-6), 1.0)
     with np.errstate(invalid="ignore"):  # inf * 0 is nan, as in torch, without a warning
         for g in grads:
-            _write(g, g.data * coefficient)
+            _write(g, g.array * coefficient)
 
 
 def _grads(parameters, name):
@@ -140,8 +140,8 @@ def _vector_norm(array, p):
 
 def _write(grad, values):
     """Replace ``grad``'s values in place (a fresh array when its own is read-only)."""
-    if grad.data.flags.writeable:
-        grad.data[...] = values
+    if grad.array.flags.writeable:
+        grad.array[...] = values
     else:
-        grad.data = values.astype(grad.data.dtype)  # a copy
+        grad.array = values.astype(grad.array.dtype)  # a copy
     grad._version[0] += 1

@@ -31,7 +31,7 @@ def parameters_to_vector(parameters):
 def vector_to_parameters(vec, parameters):
     """Give each parameter, in order, the next ``p.numel()`` values of ``vec`` (a 1-d Tensor).
 
-    As in PyTorch this replaces each parameter's data (``p.data = ...``), with
+    As in PyTorch this replaces each parameter's data (``p.array = ...``), with
     a view of ``vec``'s in ``p``'s shape (and ``vec``'s dtype), outside any
     graph; values of ``vec`` past the last parameter are left unused.
     """
@@ -50,7 +50,7 @@ def vector_to_parameters(vec, parameters):
     pointer = 0
     for p in params:
         count = p.numel()
-        p.data = vec.data[pointer:pointer + count].reshape(p.shape)
+        p.array = vec.array[pointer:pointer + count].reshape(p.shape)
         pointer += count
 
 
