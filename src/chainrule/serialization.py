@@ -33,7 +33,7 @@ checkpoint whole. Arrays on any device are written from a host copy
     >>> save({"weight": cr.ones(2), "epoch": 3}, buffer)
     >>> _ = buffer.seek(0)
     >>> load(buffer)
-    {'weight': tensor([1., 1.], dtype=float32), 'epoch': 3}
+    {'weight': tensor([1., 1.]), 'epoch': 3}
 """
 
 import io

@@ -13,7 +13,7 @@ editors and type checkers.
     >>> y = (x * x).sum()
     >>> y.backward()
     >>> x.grad
-    tensor([2., 4., 6.], dtype=float32)
+    tensor([2., 4., 6.])
 """
 
 import weakref
@@ -21,7 +21,8 @@ import weakref
 import numpy as np
 
 from chainrule.autograd.grad_mode import _mode
-from chainrule.device import backend_for, device_of
+from chainrule._printing import tensor_repr
+from chainrule.device import backend_for, backend_of, device_of
 from chainrule.utils.hooks import RemovableHandle
 
 __all__ = ["Tensor", "tensor", "from_numpy"]
@@ -240,13 +241,9 @@ class Tensor:
     # ---------------------------------------------------------------- repr
 
     def __repr__(self):
-        body = np.array2string(self.array, separator=", ", prefix="tensor(", threshold=1000)
-        extras = [f"dtype={self.array.dtype}"]
-        if self.grad_fn is not None:
-            extras.append(f"grad_fn={self.grad_fn!r}")
-        elif self.requires_grad:
-            extras.append("requires_grad=True")
-        return f"tensor({body}, {', '.join(extras)})"
+        """As PyTorch prints tensors (``chainrule._printing``): 4 decimals, the dtype unless
+        a default one, ``grad_fn=`` or ``requires_grad=True``."""
+        return tensor_repr(self, backend_of(self.array).to_host(self.array))
 
     # ------------------------------------------------------- in-place changes
 

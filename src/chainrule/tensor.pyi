@@ -99,7 +99,8 @@ class Tensor:
         """``other __radd__`` with the operands swapped: ``add(other, self)``."""
     def __rand__(self, other):
         """``other __rand__`` with the operands swapped: ``bitwise_and(other, self)``."""
-    def __repr__(self): ...
+    def __repr__(self):
+        """As PyTorch prints tensors (``chainrule._printing``): 4 decimals, the dtype unless"""
     def __rfloordiv__(self, other):
         """``other __rfloordiv__`` with the operands swapped: ``floor_divide(other, self)``."""
     def __rlshift__(self, other):

@@ -236,10 +236,24 @@ def test_grad_fn_is_introspectable():
 
 def test_repr_shows_data_dtype_and_grad_fn():
     x = cr.tensor([1.0, 2.0], requires_grad=True)
-    assert repr(x) == "tensor([1., 2.], dtype=float32, requires_grad=True)"
-    assert repr(x * 2) == "tensor([2., 4.], dtype=float32, grad_fn=<MulBackward>)"
-    assert repr(cr.tensor([[1, 2], [3, 4]])) == "tensor([[1, 2],\n        [3, 4]], dtype=int64)"
-    assert repr(cr.tensor(np.array(0.5))) == "tensor(0.5, dtype=float64)"
+    assert repr(x) == "tensor([1., 2.], requires_grad=True)"
+    assert repr(x * 2) == "tensor([2., 4.], grad_fn=<MulBackward>)"
+    assert repr(cr.tensor([[1, 2], [3, 4]])) == "tensor([[1, 2],\n        [3, 4]])"
+    assert repr(cr.tensor(np.array(0.5))) == "tensor(0.5000, dtype=float64)"
+
+
+@pytest.mark.parametrize("values", [
+    [0.5, 2.25, 3.0], [1.0, 2.0], [1e-5, 1.0], [2e8, 1.0], [[1.5, -2.0], [3.0, 4.25]],
+    [float("nan"), 1.5, float("inf")], [], [1, 2, 300], [True, False], [[[0.1]]], 0.333333,
+    [[0.0] * 3] * 0,
+])
+def test_repr_reads_as_pytorchs(values):
+    """The same layout as torch's print: precision, whole floats, scientific notation,
+    alignment, bools, and the dtype shown only where it is not a default."""
+    theirs = repr(torch.tensor(values))
+    assert repr(cr.tensor(values)) == theirs
+    assert repr(cr.tensor(values, dtype=cr.float64)) == repr(
+        torch.tensor(values, dtype=torch.float64)).replace("torch.", "")
 
 
 # ---------------------------------------------------------- leaving the graph

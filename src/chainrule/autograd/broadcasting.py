@@ -69,7 +69,7 @@ def sum_to_shape(x, shape):
 
     >>> import chainrule as cr
     >>> sum_to_shape(cr.ones(2, 3), (1, 3))
-    tensor([[2., 2., 2.]], dtype=float32)
+    tensor([[2., 2., 2.]])
     """
     shape = tuple(shape)
     if x.shape == shape:

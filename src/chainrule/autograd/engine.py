@@ -145,7 +145,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         >>> import chainrule as cr
         >>> x = cr.tensor(3.0, requires_grad=True)
         >>> cr.autograd.grad(x ** 2, x)
-        (tensor(6., dtype=float32),)
+        (tensor(6.),)
     """
     if materialize_grads and allow_unused is False:
         raise ValueError("grad: expected allow_unused to be True or not passed when "

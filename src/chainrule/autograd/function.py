@@ -51,7 +51,7 @@ returns arrays, ``save_result`` keeps the result, and ``backward`` gets
     >>> x = cr.tensor(2.0, requires_grad=True)
     >>> Cube.apply(x).backward()
     >>> x.grad
-    tensor(12., dtype=float32)
+    tensor(12.)
 
 ``@once_differentiable`` on a ``backward`` runs it with grad mode off: for a
 backward written in array code, which cannot be differentiated again; taking

@@ -7,7 +7,7 @@ The math and the derivatives live with the ops (``chainrule.nn.functional``).
     >>> import chainrule as cr
     >>> from chainrule import nn
     >>> nn.Hardtanh(-1.0, 1.0)(cr.tensor([-3.0, 0.5, 2.0]))
-    tensor([-1. ,  0.5,  1. ], dtype=float32)
+    tensor([-1.0000,  0.5000,  1.0000])
 """
 
 from chainrule.nn import functional as F

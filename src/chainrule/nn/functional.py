@@ -7,7 +7,7 @@ Nothing is listed here: each name is an op declared with
     >>> import chainrule as cr
     >>> from chainrule.nn import functional as F
     >>> F.softmax(cr.tensor([0.0, 0.0]), dim=0)
-    tensor([0.5, 0.5], dtype=float32)
+    tensor([0.5000, 0.5000])
 """
 
 import chainrule.ops  # noqa: F401  (runs every op's declaration first)

@@ -11,7 +11,7 @@ Class weights (``weight=``, ``pos_weight=``) are buffers, so they move with
     >>> import chainrule as cr
     >>> from chainrule import nn
     >>> nn.MSELoss()(cr.tensor([1.0, 2.0]), cr.tensor([1.0, 4.0]))
-    tensor(2., dtype=float32)
+    tensor(2.)
 """
 
 from chainrule.nn import functional as F

@@ -9,7 +9,7 @@ differentiated again.
 
     >>> import chainrule as cr
     >>> cr.tensor([1e4, 0.0]).softmax(dim=0)
-    tensor([1., 0.], dtype=float32)
+    tensor([1., 0.])
 """
 
 import numpy as np

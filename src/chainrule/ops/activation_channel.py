@@ -8,7 +8,7 @@ order come from those.
     >>> import chainrule as cr
     >>> from chainrule.nn import functional as F
     >>> F.glu(cr.tensor([1.0, 0.0]), dim=0)
-    tensor([0.5], dtype=float32)
+    tensor([0.5000])
 """
 
 from chainrule.ops.activation import softmax

@@ -18,7 +18,7 @@ has them (``torch.selu_``, ``F.elu_``, ``F.hardtanh_``, ...).
     >>> import chainrule as cr
     >>> from chainrule.nn import functional as F
     >>> F.hardtanh(cr.tensor([-2.0, 0.5, 3.0]))
-    tensor([-1. ,  0.5,  1. ], dtype=float32)
+    tensor([-1.0000,  0.5000,  1.0000])
 """
 
 from chainrule.autograd.function import Function

@@ -11,7 +11,7 @@ the maxima, and that is differentiable again).
 
     >>> import chainrule as cr
     >>> adaptive_avg_pool1d(cr.arange(4.0).reshape(1, 1, 4), 2)
-    tensor([[[0.5, 2.5]]], dtype=float32)
+    tensor([[[0.5000, 2.5000]]])
 """
 
 import numpy as np

@@ -10,9 +10,9 @@ over broadcast dimensions.
 
     >>> import chainrule as cr
     >>> cr.remainder(cr.tensor([-3, 3]), 2)
-    tensor([1, 1], dtype=int64)
+    tensor([1, 1])
     >>> cr.fmod(cr.tensor([-3, 3]), 2)
-    tensor([-1,  1], dtype=int64)
+    tensor([-1,  1])
 """
 
 import numpy as np

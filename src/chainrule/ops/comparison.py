@@ -8,7 +8,7 @@ broadcast, and either may be a Python number.
     >>> import chainrule as cr
     >>> x = cr.tensor([1.0, 2.0, 3.0])
     >>> (x > 1) & (x < 3)
-    tensor([False,  True, False], dtype=bool)
+    tensor([False,  True, False])
 """
 
 import numpy as np

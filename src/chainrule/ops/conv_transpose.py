@@ -10,7 +10,7 @@ them into place. The backward comes from those ops (``Fold``'s is
 
     >>> import chainrule as cr
     >>> conv_transpose1d(cr.ones(1, 1, 3), cr.ones(1, 1, 2))
-    tensor([[[1., 2., 2., 1.]]], dtype=float32)
+    tensor([[[1., 2., 2., 1.]]])
 """
 
 import numpy as np

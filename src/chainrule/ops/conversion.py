@@ -9,7 +9,7 @@ itself when nothing changes (unless ``copy=True``).
     >>> import chainrule as cr
     >>> x = cr.tensor([1.5, 2.5], requires_grad=True)
     >>> x.to(cr.float64)
-    tensor([1.5, 2.5], dtype=float64, grad_fn=<CastBackward>)
+    tensor([1.5000, 2.5000], dtype=float64, grad_fn=<CastBackward>)
     >>> x.to("cpu") is x
     True
 """

@@ -17,7 +17,7 @@ door in ``chainrule.ops.pooling`` and ``chainrule.ops.conv_transpose``.
     >>> x = cr.arange(9.0).reshape(1, 1, 3, 3)
     >>> conv2d(x, cr.ones(1, 1, 2, 2))
     tensor([[[[ 8., 12.],
-              [20., 24.]]]], dtype=float32)
+              [20., 24.]]]])
 """
 
 import numpy as np

@@ -12,7 +12,7 @@ so a seed gives the same numbers on every run and every device.
     >>> cr.zeros(2, 3, dtype=cr.float64, device="cpu").shape
     (2, 3)
     >>> cr.arange(3).new_ones(2)
-    tensor([1, 1], dtype=int64)
+    tensor([1, 1])
 """
 
 import numbers

@@ -10,7 +10,7 @@ differentiates again.
     >>> import chainrule as cr
     >>> from chainrule.nn import functional as F
     >>> F.pairwise_distance(cr.tensor([[3.0, 4.0]]), cr.tensor([[0.0, 0.0]]), eps=0.0)
-    tensor([5.], dtype=float32)
+    tensor([5.])
 """
 
 

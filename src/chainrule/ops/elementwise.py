@@ -10,7 +10,7 @@ Comparisons and logical ops (``<``, ``==``, ``&``) live in
     >>> x = cr.tensor([-1.0, 0.5, 3.0], requires_grad=True)
     >>> x.clamp(0, 1).sum().backward()
     >>> x.grad
-    tensor([0., 1., 0.], dtype=float32)
+    tensor([0., 1., 0.])
 """
 
 import math

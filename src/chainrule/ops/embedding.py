@@ -7,7 +7,7 @@ each one's backward is the other, so derivatives of every order work.
     >>> import chainrule as cr
     >>> embedding(cr.tensor([2, 0]), cr.arange(6.0).reshape(3, 2))
     tensor([[4., 5.],
-            [0., 1.]], dtype=float32)
+            [0., 1.]])
 """
 
 from chainrule.autograd.function import Function

@@ -6,7 +6,7 @@ done on the host and brought back to the input's device.
 
     >>> import chainrule as cr
     >>> cr.bincount(cr.tensor([0, 1, 1, 3]))
-    tensor([1, 2, 0, 1], dtype=int64)
+    tensor([1, 2, 0, 1])
 """
 
 from collections import namedtuple

@@ -16,7 +16,7 @@ boolean or integer array makes a copy.
     >>> x = cr.tensor([1.0, 2.0, 3.0], requires_grad=True)
     >>> x[[0, 2, 0]].sum().backward()
     >>> x.grad
-    tensor([2., 0., 1.], dtype=float32)
+    tensor([2., 0., 1.])
 """
 
 import numpy as np

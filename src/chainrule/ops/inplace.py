@@ -12,12 +12,12 @@ tensor a new shape (and a new array); it is not differentiable, as in PyTorch.
     >>> import chainrule as cr
     >>> x = cr.ones(3)
     >>> x.fill_(2.5)
-    tensor([2.5, 2.5, 2.5], dtype=float32)
+    tensor([2.5000, 2.5000, 2.5000])
     >>> x.zero_()
-    tensor([0., 0., 0.], dtype=float32)
+    tensor([0., 0., 0.])
     >>> x.resize_(2, 2)
     tensor([[0., 0.],
-            [0., 0.]], dtype=float32)
+            [0., 0.]])
 """
 
 import math

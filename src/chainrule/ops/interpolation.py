@@ -14,7 +14,7 @@ each other, otherwise pixel centres sit at i + 0.5; a given ``scale_factor``
 
     >>> import chainrule as cr
     >>> interpolate(cr.tensor([[[0.0, 1.0]]]), size=4, mode="linear", align_corners=True)
-    tensor([[[0.        , 0.33333334, 0.6666667 , 1.        ]]], dtype=float32)
+    tensor([[[0.0000, 0.3333, 0.6667, 1.0000]]])
 """
 
 import math

@@ -10,7 +10,7 @@ are the same pair along a dimension that disappears.
     >>> import chainrule as cr
     >>> a, b = cr.ones(2), cr.zeros(1)
     >>> cr.cat([a, b])
-    tensor([1., 1., 0.], dtype=float32)
+    tensor([1., 1., 0.])
     >>> [tuple(piece.shape) for piece in cr.ones(5).split(2)]
     [(2,), (2,), (1,)]
 """

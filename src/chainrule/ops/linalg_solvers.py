@@ -12,7 +12,7 @@ solve with ``L L^T``, ``matrix_power`` multiplies, ``tensorinv`` and
     >>> cr.linalg.det(A).backward()
     >>> A.grad                                   # det(A) A^-T, the cofactors
     tensor([[ 3., -1.],
-            [ 0.,  2.]], dtype=float32)
+            [ 0.,  2.]])
 """
 
 import math

@@ -10,7 +10,7 @@ theirs. Hinges follow PyTorch's kernels at their kinks: ``clamp_min(., 0)``
     >>> import chainrule as cr
     >>> from chainrule.nn import functional as F
     >>> F.margin_ranking_loss(cr.tensor([1.0]), cr.tensor([2.0]), cr.tensor([1.0]))
-    tensor(1., dtype=float32)
+    tensor(1.)
 """
 
 from chainrule.device import array_module, backend_of

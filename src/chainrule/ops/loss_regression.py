@@ -8,7 +8,7 @@ without changing its gradient (``gaussian_nll_loss``'s variance floor).
     >>> import chainrule as cr
     >>> from chainrule.nn import functional as F
     >>> F.smooth_l1_loss(cr.tensor([0.5, 3.0]), cr.tensor([0.0, 0.0]))
-    tensor(1.3125, dtype=float32)
+    tensor(1.3125)
 """
 
 import math

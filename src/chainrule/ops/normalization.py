@@ -14,8 +14,8 @@ differentiable ops, so second derivatives are exact.
 
     >>> import chainrule as cr
     >>> cr.layer_norm(cr.tensor([[1.0, 3.0], [2.0, 2.0]]), (2,))
-    tensor([[-0.999995,  0.999995],
-            [ 0.      ,  0.      ]], dtype=float32)
+    tensor([[-1.0000,  1.0000],
+            [ 0.0000,  0.0000]])
 """
 
 import math

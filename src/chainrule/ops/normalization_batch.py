@@ -13,8 +13,8 @@ PyTorch; otherwise the running estimates are used. Composed of primitives
     >>> import chainrule as cr
     >>> from chainrule.nn import functional as F
     >>> F.batch_norm(cr.tensor([[1.0], [3.0]]), None, None, training=True)
-    tensor([[-0.999995],
-            [ 0.999995]], dtype=float32)
+    tensor([[-1.0000],
+            [ 1.0000]])
 """
 
 import math

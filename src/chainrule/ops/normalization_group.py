@@ -11,7 +11,7 @@ All are composed of primitives, so gradients of every order come from theirs.
     >>> import chainrule as cr
     >>> from chainrule.nn import functional as F
     >>> F.rms_norm(cr.tensor([[1.0, -1.0]]), (2,), eps=0.0)
-    tensor([[ 1., -1.]], dtype=float32)
+    tensor([[ 1., -1.]])
 """
 
 import numbers

@@ -11,7 +11,7 @@ that values agree to the last bits and gradients come from autograd.
     9.0
     >>> cr.trapezoid(y).backward()
     >>> y.grad                                   # half weight at the ends
-    tensor([0.5, 1. , 0.5], dtype=float32)
+    tensor([0.5000, 1.0000, 0.5000])
 """
 
 

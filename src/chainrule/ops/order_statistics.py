@@ -10,7 +10,7 @@ needs no rule of its own. NaN sorts as the largest value.
 
     >>> import chainrule as cr
     >>> cr.tensor([[1.0, 5.0, 2.0], [4.0, 3.0, 6.0]]).median(1)
-    median(values=tensor([2., 4.], dtype=float32), indices=tensor([2, 0], dtype=int64))
+    median(values=tensor([2., 4.]), indices=tensor([2, 0]))
 """
 
 from collections import namedtuple

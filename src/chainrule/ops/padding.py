@@ -8,7 +8,7 @@ computed positions per padded dimension, whose backward adds back.
 
     >>> import chainrule as cr
     >>> cr.nn.functional.pad(cr.ones(2), (1, 2))
-    tensor([0., 1., 1., 0., 0.], dtype=float32)
+    tensor([0., 1., 1., 0., 0.])
 """
 
 import numpy as np

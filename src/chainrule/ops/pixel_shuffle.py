@@ -6,7 +6,7 @@ is composed of those ops: the gradient is the inverse rearrangement.
     >>> import chainrule as cr
     >>> pixel_shuffle(cr.arange(4.0).reshape(1, 4, 1, 1), 2)
     tensor([[[[0., 1.],
-              [2., 3.]]]], dtype=float32)
+              [2., 3.]]]])
 """
 
 import numpy as np

@@ -10,10 +10,10 @@ the gradient on each window's maximum and folds it back into the image.
     >>> x = cr.arange(16.0).reshape(1, 1, 4, 4)
     >>> max_pool2d(x, 2)
     tensor([[[[ 5.,  7.],
-              [13., 15.]]]], dtype=float32)
+              [13., 15.]]]])
     >>> max_pool2d(x, 2, return_indices=True)[1]
     tensor([[[[ 5,  7],
-              [13, 15]]]], dtype=int64)
+              [13, 15]]]])
 """
 
 import numpy as np

@@ -12,7 +12,7 @@ again.
     >>> cr.einsum("ij,ij->", a, a).backward()
     >>> a.grad
     tensor([[2., 4.],
-            [6., 8.]], dtype=float32)
+            [6., 8.]])
 """
 
 import string

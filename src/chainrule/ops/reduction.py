@@ -152,7 +152,7 @@ def amax(input, dim=None, keepdim=False):
     >>> x = cr.tensor([1.0, 3.0, 3.0], requires_grad=True)
     >>> x.amax().backward()
     >>> x.grad
-    tensor([0. , 0.5, 0.5], dtype=float32)
+    tensor([0.0000, 0.5000, 0.5000])
     """
     dims = normalize_dims(dim, input.ndim, "amax")
     _check_not_empty(input, dims, "amax")
@@ -178,7 +178,7 @@ def max(input, dim=None, keepdim=False):
 
     >>> import chainrule as cr
     >>> cr.tensor([[1.0, 5.0], [7.0, 7.0]]).max(1)
-    max(values=tensor([5., 7.], dtype=float32), indices=tensor([1, 0], dtype=int64))
+    max(values=tensor([5., 7.]), indices=tensor([1, 0]))
     """
     return _extreme(input, dim, keepdim, "max", AMax, Max, max_result, maximum)
 
@@ -306,7 +306,7 @@ def logsumexp(input, dim, keepdim=False):
 
     >>> import chainrule as cr
     >>> cr.tensor([1e4, 1e4]).logsumexp(0)
-    tensor(10000.693, dtype=float32)
+    tensor(10000.6934)
     """
     return LogSumExp.apply(input, normalize_dims(dim, input.ndim, "logsumexp"), keepdim)
 

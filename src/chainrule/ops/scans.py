@@ -6,7 +6,7 @@ scan running the other way (``cumsum`` and its reversed twin live in
 
     >>> import chainrule as cr
     >>> cr.tensor([1.0, 3.0, 2.0, 5.0]).cummax(0)
-    cummax(values=tensor([1., 3., 3., 5.], dtype=float32), indices=tensor([0, 1, 1, 3], dtype=int64))
+    cummax(values=tensor([1., 3., 3., 5.]), indices=tensor([0, 1, 1, 3]))
 """
 
 from collections import namedtuple

@@ -12,7 +12,7 @@ so derivatives of every order work.
     >>> import chainrule as cr
     >>> x = cr.zeros(3)
     >>> x.scatter_add(0, cr.tensor([0, 2, 0]), cr.tensor([1.0, 2.0, 3.0]))
-    tensor([4., 0., 2.], dtype=float32)
+    tensor([4., 0., 2.])
 """
 
 import numpy as np

@@ -8,7 +8,7 @@ two outputs, the values and their int64 indices (which never require grad).
 
     >>> import chainrule as cr
     >>> cr.tensor([3.0, 1.0, 2.0]).sort(descending=True)
-    sort(values=tensor([3., 2., 1.], dtype=float32), indices=tensor([0, 2, 1], dtype=int64))
+    sort(values=tensor([3., 2., 1.]), indices=tensor([0, 2, 1]))
 """
 
 from collections import namedtuple

@@ -12,7 +12,7 @@ Integer and bool inputs give float32 results, as PyTorch's default dtype.
     >>> x = cr.tensor([0.5, 3.0], dtype=cr.float64, requires_grad=True)
     >>> cr.lgamma(x).sum().backward()
     >>> x.grad  # digamma(x)
-    tensor([-1.96351003,  0.92278434], dtype=float64)
+    tensor([-1.9635,  0.9228], dtype=float64)
 """
 
 import math

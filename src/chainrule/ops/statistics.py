@@ -6,7 +6,7 @@ which also sends no gradient to the NaN positions, as in PyTorch.
 
     >>> import chainrule as cr
     >>> cr.tensor([1.0, float("nan"), 3.0]).nanmean()
-    tensor(2., dtype=float32)
+    tensor(2.)
 """
 
 from collections import namedtuple

@@ -8,7 +8,7 @@ float dtype, float32. Rounding, signs and float tests (``floor``, ``sgn``,
 
     >>> import chainrule as cr
     >>> cr.log2(cr.tensor([1, 8]))
-    tensor([0., 3.], dtype=float32)
+    tensor([0., 3.])
 """
 
 import math

@@ -7,9 +7,9 @@ gradient, flat between the steps, as PyTorch takes it; ``frac`` is
 
     >>> import chainrule as cr
     >>> cr.tensor([-1.5, 2.5]).floor()
-    tensor([-2.,  2.], dtype=float32)
+    tensor([-2.,  2.])
     >>> cr.isnan(cr.tensor([1.0, float("nan")]))
-    tensor([False,  True], dtype=bool)
+    tensor([False,  True])
 """
 
 import numpy as np

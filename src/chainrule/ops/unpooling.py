@@ -7,7 +7,7 @@ backward reads the gradient at them (an indexing op, itself differentiable).
 
     >>> import chainrule as cr
     >>> max_unpool1d(cr.tensor([[[5.0, 7.0]]]), cr.tensor([[[1, 2]]]), 2)
-    tensor([[[0., 5., 7., 0.]]], dtype=float32)
+    tensor([[[0., 5., 7., 0.]]])
 """
 
 import numpy as np

@@ -23,7 +23,7 @@ class Adagrad(Optimizer):
     >>> (w * w).sum().backward()
     >>> optimizer.step()  # the first step moves each weight by lr
     >>> w
-    tensor([ 0.9, -1.9], dtype=float32, requires_grad=True)
+    tensor([ 0.9000, -1.9000], requires_grad=True)
     """
 
     _array_state = ("sum",)

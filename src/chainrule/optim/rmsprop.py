@@ -25,7 +25,7 @@ class RMSprop(Optimizer):
     >>> (w * w).sum().backward()
     >>> optimizer.step()  # the first step divides by sqrt(1 - alpha) * |g|
     >>> w
-    tensor([ 0.98, -1.98], dtype=float32, requires_grad=True)
+    tensor([ 0.9800, -1.9800], requires_grad=True)
     """
 
     _array_state = ("square_avg", "momentum_buffer", "grad_avg")

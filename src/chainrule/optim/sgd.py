@@ -23,7 +23,7 @@ class SGD(Optimizer):
     >>> (w * w).sum().backward()
     >>> optimizer.step()
     >>> w
-    tensor([ 0.8, -1.6], dtype=float32, requires_grad=True)
+    tensor([ 0.8000, -1.6000], requires_grad=True)
 
     ``foreach`` and ``fused`` choose how torch runs the update; chainrule
     accepts them and runs the same update (``differentiable=True`` is refused).

@@ -5,7 +5,7 @@ vector, and padding sequences of different lengths (``rnn``).
     >>> from chainrule.nn.utils import parameters_to_vector
     >>> a, b = cr.tensor([1.0, 2.0]), cr.tensor([[3.0], [4.0]])
     >>> parameters_to_vector([a, b])
-    tensor([1., 2., 3., 4.], dtype=float32)
+    tensor([1., 2., 3., 4.])
 """
 
 from chainrule.nn.utils import rnn

@@ -10,7 +10,7 @@ accepted and changes nothing.
     >>> w = cr.tensor([3.0, 4.0], requires_grad=True)
     >>> (w * w).sum().backward()  # grad [6, 8], of norm 10
     >>> clip_grad_norm_([w], max_norm=1.0)
-    tensor(10., dtype=float32)
+    tensor(10.)
     >>> [round(v, 4) for v in w.grad.tolist()]  # scaled by 1 / (10 + 1e-6)
     [0.6, 0.8]
 """

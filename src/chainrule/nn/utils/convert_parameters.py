@@ -6,7 +6,7 @@ and ``vector_to_parameters``.
     >>> vector_to_parameters(cr.arange(7.0), [w, b])
     >>> w
     tensor([[0., 1.],
-            [2., 3.]], dtype=float32)
+            [2., 3.]])
     >>> parameters_to_vector([w, b]).tolist()
     [0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0]
 """

@@ -9,10 +9,10 @@ Both are differentiable: the padding gets no gradient. Packed sequences
     >>> a, b = cr.tensor([1.0, 2.0, 3.0]), cr.tensor([4.0])
     >>> pad_sequence([a, b], batch_first=True)
     tensor([[1., 2., 3.],
-            [4., 0., 0.]], dtype=float32)
+            [4., 0., 0.]])
     >>> pad_sequence([a, b], batch_first=True, padding_value=-1.0, padding_side="left")
     tensor([[ 1.,  2.,  3.],
-            [-1., -1.,  4.]], dtype=float32)
+            [-1., -1.,  4.]])
 """
 
 from chainrule.ops.creation import full

@@ -14,7 +14,7 @@ uses it when it collates with ``default_collate``.
     >>> from chainrule.utils.data import TensorDataset, random_split
     >>> data = TensorDataset(cr.arange(10).reshape(5, 2), cr.arange(5))
     >>> len(data), data[1]
-    (5, (tensor([2, 3], dtype=int64), tensor(1, dtype=int64)))
+    (5, (tensor([2, 3]), tensor(1)))
     >>> train, test = random_split(data, [0.6, 0.4], generator=cr.Generator().manual_seed(0))
     >>> len(train), len(test)
     (3, 2)

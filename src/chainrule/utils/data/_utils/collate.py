@@ -21,9 +21,9 @@ collate_fn_map=...)`` lets you extend, as in PyTorch.
 
     >>> from chainrule.utils.data import default_collate
     >>> default_collate([(0, 1.5), (2, 3.5)])
-    [tensor([0, 2], dtype=int64), tensor([1.5, 3.5], dtype=float64)]
+    [tensor([0, 2]), tensor([1.5000, 3.5000], dtype=float64)]
     >>> default_collate([{"a": 1}, {"a": 2}])
-    {'a': tensor([1, 2], dtype=int64)}
+    {'a': tensor([1, 2])}
 """
 
 import collections.abc
