@@ -25,6 +25,7 @@ bench: $(STAMP)
 	$(PY) bench/train_digits.py
 	$(PY) bench/chunk_backward.py
 	$(PY) bench/rnn_step.py
+	$(PY) bench/ported_programs.py
 	$(PY) bench/distributed_allreduce.py
 	$(PY) bench/distributed_train.py
 

@@ -203,7 +203,7 @@ class MyGrad:
         for p, v in zip(params, self.velocity):
             v *= MOMENTUM
             v += p.grad
-            p.array -= LEARNING_RATE * v
+            p.data -= LEARNING_RATE * v
         return float(loss.item())
 
 

@@ -18,7 +18,8 @@ import time
 
 import numpy as np
 
-from chainrule import app, creation
+import chainrule
+from chainrule import app
 from chainrule.utils.data import DataLoader
 
 CONFIGS = {
@@ -93,7 +94,7 @@ def run(name, repeats):
         start = time.perf_counter()
         model, history = app.train(config, progress=False, print=lambda *a: None)
         ours_times.append(time.perf_counter() - start)
-        creation.manual_seed(config.seed)  # the initial weights train() started from
+        chainrule.manual_seed(config.seed)  # the initial weights train() started from
         initial = app.build_model(config.model, train_set.tensors[0].shape[1],
                                   int(train_set.tensors[1].array.max()) + 1, config.hidden)
         seconds, accuracy = run_torch(config, initial, train_set, test_set)

@@ -76,3 +76,21 @@ def test_submodules_parameters_and_buffers_by_path():
     assert model.get_buffer("1.running_var") is model[1].running_var
     with pytest.raises(AttributeError, match="has no submodule '2'"):
         model.get_submodule("2.weight")
+
+
+def test_randperm_is_a_seeded_permutation():
+    p = cr.randperm(10, generator=cr.Generator().manual_seed(3))
+    assert p.dtype == np.int64 and sorted(p.tolist()) == list(range(10))
+    again = cr.randperm(10, generator=cr.Generator().manual_seed(3))
+    assert cr.equal(p, again)
+    assert cr.randperm(4, dtype=cr.int32).dtype == np.int32 and cr.randperm(0).shape == (0,)
+    with pytest.raises(ValueError, match="randperm: n must be a non-negative int, got -1"):
+        cr.randperm(-1)
+
+
+def test_backends_answer_as_on_a_machine_without_accelerators():
+    assert cr.backends.mps.is_available() is torch.backends.mps.is_available() is False
+    assert cr.backends.cudnn.is_available() is False
+    cr.backends.cudnn.benchmark = True  # programs set it; it is accepted
+    assert cr.backends.cudnn.benchmark is True
+    cr.backends.cudnn.benchmark = False

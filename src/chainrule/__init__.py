@@ -15,8 +15,8 @@ listed in this file: each is declared once, next to its ``Function``, and
 import numpy as _np
 
 from chainrule import ops, random  # every op's declaration runs: the registry is complete
-from chainrule import (_missing, autograd, cuda, data, debug, func, linalg, nn, optim,
-                       safetensors, special, utils, viz)
+from chainrule import (_missing, autograd, backends, cuda, data, debug, func, linalg, nn,
+                       optim, safetensors, special, utils, viz)
 from chainrule.autograd import functional as _autograd_functional  # noqa: F401  (autograd.functional)
 from chainrule.autograd.anomaly import detect_anomaly
 from chainrule.autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled,
@@ -45,8 +45,8 @@ globals().update(_OPS)
 #: are not declared in the registry (tests/test_registry.py checks this list).
 _API = [
     "Value", "Tensor", "tensor", "from_numpy", "device", "Generator", "default_generator",
-    "autograd", "cuda", "data", "debug", "func", "linalg", "nn", "optim", "random", "safetensors",
-    "special", "utils", "viz",
+    "autograd", "backends", "cuda", "data", "debug", "func", "linalg", "nn", "optim", "random",
+    "safetensors", "special", "utils", "viz",
     "save", "load", "trace_backward",
     "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "detect_anomaly",
     "inference_mode", "is_inference_mode_enabled",

@@ -197,3 +197,15 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
         picks = np.argsort(-keys, axis=-1, kind="stable")[:, :num_samples]
     shape = (num_samples,) if input.ndim == 1 else (rows.shape[0], num_samples)
     return Tensor._make(_on_device_of(input.array, picks.reshape(shape), np.int64), False, None)
+
+
+@register("torch")
+def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False):
+    """A random permutation of 0, 1, ..., n - 1 (int64 unless ``dtype`` says otherwise)."""
+    if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 0:
+        raise ValueError(f"randperm: n must be a non-negative int, got {n!r}")
+    order = numpy_generator(generator).permutation(int(n))
+    dtype = np.dtype(np.int64) if dtype is None else _as_dtype(dtype)
+    out = Tensor._make(order.astype(dtype), False, None)
+    out = out if device is None else out.to(device)
+    return out.requires_grad_(requires_grad) if requires_grad else out
