@@ -207,16 +207,21 @@ def _run(outputs, seeds, retain_graph, create_graph, receive, targets=None):
     check = _anomaly_state.enabled
 
     def chain_rule(node, grad):
-        if not node.next_nodes:  # a leaf
-            return ()
         if node is root:
             return root.seeds
+        if not node.next_nodes:  # a leaf
+            return ()
         checked = []  # each gradient as a Tensor of its input's shape and dtype
         for g, meta in zip(node._run_backward(grad, retain_graph), node._input_meta):
             if g is None or meta is None:
                 g = None
-            elif type(g) is not Tensor or g.array.shape != meta[0] or g.array.dtype != meta[1]:
+            elif type(g) is not Tensor:
                 g = _conform(node, g, meta, len(checked))
+            else:
+                array = g.array
+                if array.shape != meta[0] or (array.dtype is not meta[1]
+                                              and array.dtype != meta[1]):
+                    g = _conform(node, g, meta, len(checked))
             checked.append(g)
         if check:
             check_gradients(node, checked)

@@ -75,6 +75,11 @@ from chainrule.utils.hooks import RemovableHandle
 __all__ = ["Function", "FunctionCtx", "once_differentiable"]
 
 _FREED = object()
+_make = Tensor._make
+# needs_input_grad of the common cases, shared rather than built for every node
+_NEEDS_ONE = (True,)
+_NEEDS_TWO = (None, (False, True), (True, False), (True, True))  # by needs_a << 1 | needs_b
+_NEEDS = {n: n for n in _NEEDS_TWO[1:]}
 
 
 class Function:
@@ -139,7 +144,7 @@ class Function:
         if recording:
             for a in args:
                 if isinstance(a, Tensor) and a.requires_grad:
-                    ctx._recording = True
+                    ctx._set_edges(args)  # before forward, which may read needs_input_grad
                     break
         data = cls.forward(ctx, *args, **params)
         if type(data) is not ndarray:
@@ -149,38 +154,88 @@ class Function:
                 data = asarray(data)
             elif isinstance(data, Tensor):  # a forward written with tensor ops
                 data = data.array
-        if not ctx._recording:
-            out = Tensor._make(data, False, None)
+        if not ctx._recording:  # nothing recorded: the array and its wrapper, no graph node
+            out = _make(data, False, None)
             if recording is None:  # made in inference mode
                 out._version = InferenceVersion(out._version)
             return out
-        ctx._connect(args)
-        out = Tensor._make(data, True, ctx)
+        if _anomaly_state.enabled or _mode.new_nodes is not None:
+            ctx._announce()
+        out = _make(data, True, ctx)
         if ctx._result is not None:
             ctx._result_version = out._version  # the result's counter, now at 0
         return out
 
     def _connect(self, args):
-        """Record the edges to the inputs: the graph node each came from, and its shape."""
+        """Record the edges to the inputs, and announce the node (anomaly mode, in-place ops)."""
+        self._set_edges(args)
+        self._announce()
+
+    def _set_edges(self, args):
+        """The edges to the inputs: the graph node each came from, and its shape and dtype.
+
+        Called only when some input requires grad; the common one- and
+        two-input cases build their tuples directly.
+        """
+        self._recording = True
+        if len(args) == 1:
+            a = args[0]  # it requires grad: apply checked
+            array = a.array
+            self.needs_input_grad = _NEEDS_ONE
+            self.next_nodes = (a.grad_fn or a,)
+            self._input_meta = ((array.shape, array.dtype),)
+            if a._output_nr is not None:
+                self._next_slots = ((a._output_nr, a.grad_fn._num_outputs),)
+            return
+        if len(args) == 2:
+            a, b = args
+            needs_a = isinstance(a, Tensor) and a.requires_grad
+            needs_b = isinstance(b, Tensor) and b.requires_grad
+            self.needs_input_grad = _NEEDS_TWO[needs_a << 1 | needs_b]
+            if needs_a:
+                array = a.array
+                meta_a = (array.shape, array.dtype)
+            if needs_b:
+                array = b.array
+                meta_b = (array.shape, array.dtype)
+            if needs_a and needs_b:
+                self.next_nodes = (a.grad_fn or a, b.grad_fn or b)
+                self._input_meta = (meta_a, meta_b)
+            elif needs_a:
+                self.next_nodes = (a.grad_fn or a, None)
+                self._input_meta = (meta_a, None)
+            else:
+                self.next_nodes = (None, b.grad_fn or b)
+                self._input_meta = (None, meta_b)
+            if ((needs_a and a._output_nr is not None)
+                    or (needs_b and b._output_nr is not None)):
+                self._next_slots = tuple(
+                    (t._output_nr, t.grad_fn._num_outputs) if needed and t._output_nr is not None
+                    else None for t, needed in ((a, needs_a), (b, needs_b)))
+            return
         needs, next_nodes, input_meta, several = [], [], [], False
         for a in args:
             if isinstance(a, Tensor) and a.requires_grad:
                 needs.append(True)
                 next_nodes.append(a.grad_fn or a)
-                input_meta.append((a.array.shape, a.array.dtype))
+                array = a.array
+                input_meta.append((array.shape, array.dtype))
                 if a._output_nr is not None:  # one of several outputs of its op
                     several = True
             else:
                 needs.append(False)
                 next_nodes.append(None)
                 input_meta.append(None)
-        self.needs_input_grad = tuple(needs)
+        self.needs_input_grad = _NEEDS.get(tuple(needs)) or tuple(needs)
         self.next_nodes = tuple(next_nodes)
-        self._input_meta = input_meta
+        self._input_meta = tuple(input_meta)
         if several:
             self._next_slots = tuple(
                 (a._output_nr, a.grad_fn._num_outputs) if needed and a._output_nr is not None
-                else None for a, needed in zip(args, needs))
+                else None for a, needed in zip(args, self.needs_input_grad))
+
+    def _announce(self):
+        """A recorded node's creation site (under ``detect_anomaly``), and in-place ops' list."""
         if _anomaly_state.enabled:
             self._creation_site = creation_site()
         if _mode.new_nodes is not None:
@@ -194,7 +249,7 @@ class Function:
                 for out in outs:
                     out._version = InferenceVersion(out._version)
             return outs
-        self._connect(args)
+        self._announce()  # apply set the edges
         self._num_outputs = len(arrays)
         return tuple(Tensor._make(a, True, self, nr) if a.dtype.kind in "fc"
                      else Tensor._make(a, False, None)
@@ -262,7 +317,7 @@ class Function:
                     f"{version} instead. Use an out-of-place op (x = x + 1, not x += 1) or clone() "
                     "the tensor before changing it."
                 )
-        return tuple(tensor for tensor, _ in saved)
+        return tuple([tensor for tensor, _ in saved])
 
     @property
     def result(self):

@@ -59,14 +59,15 @@ def topological_order(root, inputs_of):
     order = []
     expanded = set()
     stack = [root]
+    pop, push, extend, expand = stack.pop, stack.append, stack.extend, expanded.add
     while stack:
-        node = stack.pop()
+        node = pop()
         if node is _FINISHED:  # every input of the node below the marker is in order
-            order.append(stack.pop())
+            order.append(pop())
         elif node is not None and node not in expanded:
-            expanded.add(node)
-            stack.append(node)
-            stack.append(_FINISHED)
+            expand(node)
+            push(node)
+            push(_FINISHED)
             # Inputs that are leaves (no inputs of their own) are pushed first, so popped
             # last: each lands in the order right before the node that reached it, and the
             # backward pass, which runs the order in reverse, delivers a leaf's gradient as
@@ -74,22 +75,24 @@ def topological_order(root, inputs_of):
             # DistributedDataParallel starts sending it). Nodes already expanded are skipped
             # when popped.
             children = inputs_of(node)
-            if len(children) < 2 or (len(children) == 2 and (children[0] is None
-                                                              or children[1] is None)):
-                stack.extend(children)  # at most one input: nothing to reorder
+            if len(children) < 2:
+                extend(children)  # at most one input: nothing to reorder
+                continue
+            if len(children) == 2 and (children[0] is None or children[1] is None):
+                push(children[1] if children[0] is None else children[0])  # one input, too
                 continue
             inner = None
             for child in children:
                 if child is None:
                     continue
                 if not inputs_of(child):
-                    stack.append(child)
+                    push(child)
                 elif inner is None:
                     inner = [child]
                 else:
                     inner.append(child)
             if inner:
-                stack.extend(inner)
+                extend(inner)
     return order
 
 
@@ -135,14 +138,15 @@ def backpropagate(root, root_grad, inputs_of, chain_rule, receive, targets=None,
             if node in targets or any(child in on_path for child in inputs_of(node)):
                 on_path.add(node)
     pending = {root: root_grad}
+    take = pending.pop
     summed = set()  # nodes whose pending gradient is a sum made here
     observers = _observers.active
     for node in reversed(order):
-        grad = pending.pop(node, None)
-        if summed:
-            summed.discard(node)
+        grad = take(node, None)
         if grad is None:  # reachable only through edges that carry no gradient
             continue
+        if summed:
+            summed.discard(node)
         grad = receive(node, grad)
         children = inputs_of(node)
         if on_path is not None and not any(child in on_path for child in children):
@@ -158,11 +162,12 @@ def backpropagate(root, root_grad, inputs_of, chain_rule, receive, targets=None,
         for child, child_grad in zip(children, child_grads):
             if child_grad is None or child is None or (on_path is not None and child not in on_path):
                 continue
-            if child in pending:
-                pending[child] = add(pending[child], child_grad, child in summed)
-                summed.add(child)
-            else:
+            earlier = pending.get(child)  # pending gradients are never None
+            if earlier is None:
                 pending[child] = child_grad
+            else:
+                pending[child] = add(earlier, child_grad, child in summed)
+                summed.add(child)
 
 
 class OutputGrads:

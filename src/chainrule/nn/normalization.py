@@ -3,9 +3,10 @@ RMSNorm and LocalResponseNorm.
 
 Each normalises to zero mean and unit variance, ``(x - mean) / sqrt(var + eps)``,
 then scales and shifts by learned ``weight`` and ``bias``; they differ in the
-dimensions the statistics are taken over. Composed of primitives, so the
-backward (including the gradient through the batch statistics) comes from
-those ops. BatchNorm's running statistics are updated in place, out of the
+dimensions the statistics are taken over. BatchNorm in training is one fused
+node (``chainrule.ops.normalization_batch.BatchNormTraining``, its backward
+through the batch statistics in Tensor ops); the others are composed of
+primitives or call their functional op. BatchNorm's running statistics are updated in place, out of the
 graph, and each update bumps the buffer's version counter (as any in-place
 write does), so a graph that saved a buffer before the update refuses to
 backward through the stale value.
@@ -20,7 +21,7 @@ from chainrule.nn.parameter import Parameter
 from chainrule.nn import functional as F
 from chainrule.ops.elementwise import sqrt
 from chainrule.ops.normalization import layer_norm
-from chainrule.ops.reduction import mean, var
+from chainrule.ops.normalization_batch import batch_norm_training
 
 __all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "LayerNorm", "GroupNorm", "InstanceNorm1d",
            "InstanceNorm2d", "InstanceNorm3d", "RMSNorm", "LocalResponseNorm"]
@@ -70,22 +71,18 @@ class _BatchNorm(Module):
                 f"{name}: expected input of {' or '.join(map(str, self.expected_ndim))} "
                 f"dimensions with {self.num_features} channels at dim 1, got shape {tuple(x.shape)}"
             )
-        dims = (0,) + tuple(range(2, x.ndim))
-        channel_shape = (1, -1) + (1,) * (x.ndim - 2)
-        use_batch = self.training or not self.track_running_stats
-        if use_batch:
+        if self.training or not self.track_running_stats:  # the batch's own statistics
             count = x.array.size // self.num_features
             if count <= 1:
                 raise ValueError(f"{name}: expected more than 1 value per channel when training, "
                                  f"got input of shape {tuple(x.shape)}")
-            batch_mean = mean(x, dim=dims, keepdim=True)
-            batch_var = var(x, dim=dims, correction=0, keepdim=True)
+            out, batch_mean, batch_var = batch_norm_training(x, self.weight, self.bias, self.eps)
             if self.training and self.track_running_stats:
                 self._update_running_stats(batch_mean, batch_var, count)
-            centred, variance = x - batch_mean, batch_var
-        else:
-            centred = x - self.running_mean.reshape(channel_shape)
-            variance = self.running_var.reshape(channel_shape)
+            return out
+        channel_shape = (1, -1) + (1,) * (x.ndim - 2)
+        centred = x - self.running_mean.reshape(channel_shape)
+        variance = self.running_var.reshape(channel_shape)
         out = centred / sqrt(variance + self.eps)
         if self.weight is not None:
             out = out * self.weight.reshape(channel_shape)
@@ -94,16 +91,17 @@ class _BatchNorm(Module):
         return out
 
     def _update_running_stats(self, batch_mean, batch_var, count):
-        """running <- (1 - m) running + m batch (unbiased variance), in place; versions bumped."""
+        """running <- (1 - m) running + m batch (unbiased variance), in place; versions bumped.
+
+        ``batch_mean`` and ``batch_var`` (biased) are arrays, one value per channel."""
         with no_grad():
             _write(self.num_batches_tracked, self.num_batches_tracked.array + 1)
             m = self.momentum
             if m is None:  # cumulative moving average
                 m = 1.0 / self.num_batches_tracked.array.item()
-            _write(self.running_mean, (1 - m) * self.running_mean.array
-                   + m * batch_mean.array.reshape(-1))
+            _write(self.running_mean, (1 - m) * self.running_mean.array + m * batch_mean)
             _write(self.running_var, (1 - m) * self.running_var.array
-                   + m * batch_var.array.reshape(-1) * count / (count - 1))
+                   + m * batch_var * count / (count - 1))
 
     def extra_repr(self):
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "

@@ -14,11 +14,14 @@ hidden state, and every gate has its biases ``b_i*`` and ``b_h*``):
 The parameters have PyTorch's names, shapes and gate order
 (``weight_ih_l0`` is (4 * hidden_size, input_size) for an LSTM, gates
 i, f, g, o; r, z, n for a GRU; ``_reverse`` for the backward direction), so
-state dicts move both ways. Composed of ops, so every gradient comes from
-theirs. For speed each layer multiplies the whole input sequence by
-``W_ih`` at once; each time step then does one product ``h W_hh^T`` for all
-gates, cut apart with one ``chunk`` node. A zero initial state (no ``hx``)
-skips the first step's product.
+state dicts move both ways. For speed each layer multiplies the whole input sequence by
+``W_ih`` at once. The LSTM and GRU then run the recurrence as one node per
+layer and direction (``chainrule.ops.recurrent``: array code forward and
+backward, its backward in Tensor ops when differentiated again), and so do
+their cells for one step; the RNN and the projected LSTM compose each step
+from ops, one product ``h W_hh^T`` for all gates cut apart with one
+``chunk`` node. A zero initial state (no ``hx``) skips the first step's
+product.
 
     >>> import chainrule as cr
     >>> from chainrule import nn
@@ -40,6 +43,7 @@ from chainrule.ops.dropout import dropout as _dropout
 from chainrule.ops.elementwise import relu, sigmoid, tanh
 from chainrule.ops.joining import cat, stack
 from chainrule.ops.linear import linear
+from chainrule.ops.recurrent import gru_layer, lstm_layer
 from chainrule.tensor import Tensor
 
 __all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
@@ -78,19 +82,13 @@ def lstm_step(xg, h, c, w_hh, b_hh=None, w_hr=None):
     return new_h, new_c
 
 
-def gru_step(xg, h, w_hh, b_hh=None):
-    """h' of one GRU step; xg = W_ih x + b_ih holds the three gates r, z, n."""
-    x_r, x_z, x_n = xg.chunk(3, -1)
-    rec = _recurrent(h, w_hh, b_hh)
-    if rec is None:  # h = 0 and no bias: r does not matter, n = tanh(x_n)
-        z, n = sigmoid(x_z), tanh(x_n)
-    else:
-        h_r, h_z, h_n = rec.chunk(3, -1)
-        r, z = sigmoid(x_r + h_r), sigmoid(x_z + h_z)
-        n = tanh(x_n + r * h_n)
-    if h is None:
-        return n - z * n
-    return n + z * (h - n)
+def _project(x, w_ih, bias):
+    """x W_ih^T + bias for every time step at once, as rows (T N, G) of one 2-d product.
+
+    The sequence is folded into the rows: numpy multiplies a 3-d array by a
+    matrix one batch element at a time, 2.5 times slower than as one product.
+    """
+    return linear(x.reshape(-1, x.shape[-1]), w_ih, bias)
 
 
 def _zeros(like, size):
@@ -231,8 +229,14 @@ class RNNBase(Module):
             c0 = None if c0 is None else c0.unsqueeze(1)
         time_dim = 1 if self.batch_first and batched else 0
         directions = 2 if self.bidirectional else 1
-        h_states = h0.unbind(0) if h0 is not None else None
-        c_states = c0.unbind(0) if c0 is not None else None
+        # one fused layer takes and gives its states as (1, N, H): no unbind or stack nodes
+        whole = self.num_layers * directions == 1 and not self.mode.startswith("RNN") and (
+            not self.proj_size)
+        if whole:
+            h_states, c_states = (h0,), (c0,)
+        else:
+            h_states = h0.unbind(0) if h0 is not None else None
+            c_states = c0.unbind(0) if c0 is not None else None
         finals_h, finals_c = [], []
         layer_input = input
         for layer in range(self.num_layers):
@@ -242,29 +246,45 @@ class RNNBase(Module):
                 out, h, c = self._direction(layer_input, self._layer_params(layer, direction),
                                             None if h_states is None else h_states[k],
                                             None if c_states is None else c_states[k],
-                                            time_dim, reverse=direction == 1)
+                                            time_dim, direction == 1, whole)
                 outputs.append(out)
                 finals_h.append(h)
                 finals_c.append(c)
             layer_input = outputs[0] if directions == 1 else cat(outputs, -1)
             if self.dropout and self.training and layer < self.num_layers - 1:
                 layer_input = _dropout(layer_input, self.dropout, True)
-        h_n = stack(finals_h, 0)
-        c_n = stack(finals_c, 0) if self.mode == "LSTM" else None
+        if whole:
+            h_n, c_n = finals_h[0], finals_c[0]
+        else:
+            h_n = stack(finals_h, 0)
+            c_n = stack(finals_c, 0) if self.mode == "LSTM" else None
         if not batched:
             layer_input, h_n = layer_input.squeeze(1), h_n.squeeze(1)
             c_n = None if c_n is None else c_n.squeeze(1)
         return layer_input, h_n, c_n
 
-    def _direction(self, x, params, h, c, time_dim, reverse):
-        """One layer in one direction over the whole sequence: (outputs, h_T, c_T)."""
+    def _direction(self, x, params, h, c, time_dim, reverse, whole=False):
+        """One layer in one direction over the whole sequence: (outputs, h_T, c_T).
+
+        ``whole``: the states h, c (and h_T, c_T) are (1, N, H), the module's own.
+        """
         w_ih, w_hh, b_ih, b_hh, w_hr = params
         mode = self.mode
+        seq_shape = tuple(x.shape[:-1])
+        state_shape = (1, seq_shape[1 - time_dim], w_hh.shape[1]) if whole else None
         if mode == "GRU":  # b_hn sits inside r * (W_hn h + b_hn): it cannot join b_ih
-            xg = linear(x, w_ih, b_ih)
-        else:
-            xg = linear(x, w_ih, None if b_ih is None else b_ih + b_hh)
-            b_hh = None
+            out, h = gru_layer(_project(x, w_ih, b_ih), h, w_hh, b_hh, time_dim, reverse,
+                               seq_shape, state_shape)
+            return out, h, None
+        xg = _project(x, w_ih, None if b_ih is None else b_ih + b_hh)
+        if mode == "LSTM" and w_hr is None:
+            return lstm_layer(xg, h, c, w_hh, time_dim, reverse, seq_shape, state_shape)
+        xg = xg.reshape(*seq_shape, xg.shape[-1])
+        return self._composed(xg, w_hh, w_hr, h, c, time_dim, reverse)
+
+    def _composed(self, xg, w_hh, w_hr, h, c, time_dim, reverse):
+        """The RNN and the projected LSTM, step by step from ops (b_hh is in ``xg``)."""
+        mode = self.mode
         steps = xg.unbind(time_dim)
         length = len(steps)
         if h is None and length == 1:  # W_hh gets its (zero) gradient from this step alone
@@ -274,11 +294,9 @@ class RNNBase(Module):
         nonlinearity = "relu" if mode == "RNN_RELU" else "tanh"
         for t in (range(length - 1, -1, -1) if reverse else range(length)):
             if mode == "LSTM":
-                h, c = lstm_step(steps[t], h, c, w_hh, b_hh, w_hr)
-            elif mode == "GRU":
-                h = gru_step(steps[t], h, w_hh, b_hh)
+                h, c = lstm_step(steps[t], h, c, w_hh, None, w_hr)
             else:
-                h = rnn_step(steps[t], h, w_hh, b_hh, nonlinearity)
+                h = rnn_step(steps[t], h, w_hh, None, nonlinearity)
             outputs[t] = h
         return stack(outputs, time_dim), h, c
 
@@ -401,8 +419,8 @@ class RNNCellBase(Module):
         batched = input.ndim == 2
         if not batched:
             input = input.unsqueeze(0)
-        if hx is None:  # zeros, not None: W_hh then gets its (zero) gradient, as in PyTorch
-            return input, (_zeros(input, self.hidden_size),) * states, batched
+        if hx is None:  # a zero state (the cells' W_hh still get their zero gradient)
+            return input, (None,) * states, batched
         hx = hx if states > 1 else (hx,)
         expected = (input.shape[0], self.hidden_size) if batched else (self.hidden_size,)
         for k, state in enumerate(hx):
@@ -438,6 +456,8 @@ class RNNCell(RNNCellBase):
 
     def forward(self, input, hx=None):
         x, (h,), batched = self._prepare(input, hx, 1)
+        if h is None:  # zeros, not None: W_hh then gets its (zero) gradient, as in PyTorch
+            h = _zeros(x, self.hidden_size)
         out = rnn_step(linear(x, self.weight_ih, self.bias_ih), h, self.weight_hh, self.bias_hh,
                        self.nonlinearity)
         return out if batched else out.squeeze(0)
@@ -451,8 +471,8 @@ class LSTMCell(RNNCellBase):
 
     def forward(self, input, hx=None):
         x, (h, c), batched = self._prepare(input, hx, 2)
-        h, c = lstm_step(linear(x, self.weight_ih, self.bias_ih), h, c, self.weight_hh,
-                         self.bias_hh)
+        bias = None if self.bias_ih is None else self.bias_ih + self.bias_hh
+        h, c = lstm_layer(linear(x, self.weight_ih, bias), h, c, self.weight_hh, None)
         return (h, c) if batched else (h.squeeze(0), c.squeeze(0))
 
 
@@ -464,5 +484,6 @@ class GRUCell(RNNCellBase):
 
     def forward(self, input, hx=None):
         x, (h,), batched = self._prepare(input, hx, 1)
-        out = gru_step(linear(x, self.weight_ih, self.bias_ih), h, self.weight_hh, self.bias_hh)
+        out = gru_layer(linear(x, self.weight_ih, self.bias_ih), h, self.weight_hh, self.bias_hh,
+                        None)
         return out if batched else out.squeeze(0)

@@ -43,7 +43,10 @@ def broadcasting(op, fn, a, b):
     try:
         return fn(a, b)
     except ValueError:
-        raise ValueError(
-            f"{op}: shapes {shape_of(a)} and {shape_of(b)} cannot be broadcast "
-            "together; each dimension must match or be 1 (counting from the last)"
-        ) from None
+        raise broadcast_error(op, a, b) from None
+
+
+def broadcast_error(op, a, b):
+    """The error for operands whose shapes do not broadcast, naming the op and the shapes."""
+    return ValueError(f"{op}: shapes {shape_of(a)} and {shape_of(b)} cannot be broadcast "
+                      "together; each dimension must match or be 1 (counting from the last)")

@@ -13,7 +13,8 @@ import numpy as np
 from chainrule.autograd.broadcasting import sum_to_shape
 from chainrule.autograd.function import Function
 from chainrule.device import array_module
-from chainrule.ops._operands import broadcasting, check_operand, data, is_array
+from chainrule.ops._operands import (broadcast_error, broadcasting, check_operand, data,
+                                     is_array)
 from chainrule.ops.conversion import Cast
 from chainrule.ops.elementwise import log, where
 from chainrule.registry import register
@@ -25,8 +26,11 @@ class Add(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        a, b = data(a), data(b)
-        return broadcasting("add", operator.add, a, b)
+        try:  # inline rather than through data(): this runs for every add and its backward
+            return ((a.array if isinstance(a, Tensor) else a)
+                    + (b.array if isinstance(b, Tensor) else b))
+        except ValueError:
+            raise broadcast_error("add", data(a), data(b)) from None
 
     @staticmethod
     def backward(ctx, grad):
@@ -38,8 +42,11 @@ class Sub(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        a, b = data(a), data(b)
-        return broadcasting("sub", operator.sub, a, b)
+        try:  # inline rather than through data(): this runs for every sub and its backward
+            return ((a.array if isinstance(a, Tensor) else a)
+                    - (b.array if isinstance(b, Tensor) else b))
+        except ValueError:
+            raise broadcast_error("sub", data(a), data(b)) from None
 
     @staticmethod
     def backward(ctx, grad):
@@ -52,8 +59,11 @@ class Mul(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        a, b = data(a), data(b)
-        return broadcasting("mul", operator.mul, a, b)
+        try:  # inline rather than through data(): this runs for every mul and its backward
+            return ((a.array if isinstance(a, Tensor) else a)
+                    * (b.array if isinstance(b, Tensor) else b))
+        except ValueError:
+            raise broadcast_error("mul", data(a), data(b)) from None
 
     @staticmethod
     def backward(ctx, grad):
@@ -178,8 +188,8 @@ class MatMul(Function):
           inplace_operators=("__iadd__",))
 def add(input, other, *, alpha=1):
     """input + alpha * other."""
-    if type(other) is float and type(input) is Tensor and input.array.dtype.kind == "f":
-        return Add.apply(input, other * alpha)  # the hot path: nothing to check or promote
+    if _same_kind(input, other):
+        return Add.apply(input, other if alpha == 1 else other * alpha)  # nothing to promote
     other = check_operand(other, "add")
     if alpha != 1:
         other = other * alpha
@@ -193,8 +203,8 @@ def add(input, other, *, alpha=1):
           reflected=("__rsub__",), inplace=True, inplace_operators=("__isub__",))
 def sub(input, other, *, alpha=1):
     """input - alpha * other."""
-    if type(other) is float and type(input) is Tensor and input.array.dtype.kind == "f":
-        return Sub.apply(input, other * alpha)  # the hot path: nothing to check or promote
+    if _same_kind(input, other):
+        return Sub.apply(input, other if alpha == 1 else other * alpha)  # nothing to promote
     other = check_operand(other, "sub")
     if alpha != 1:
         other = other * alpha
@@ -207,8 +217,7 @@ def sub(input, other, *, alpha=1):
 @register("torch", "Tensor", aliases=("multiply",), operators=("__mul__",),
           reflected=("__rmul__",), inplace=True, inplace_operators=("__imul__",))
 def mul(input, other):
-    if type(input) is Tensor and (type(other) is float and input.array.dtype.kind == "f" or
-                                  type(other) is Tensor and other.array.dtype == input.array.dtype):
+    if _same_kind(input, other):
         return Mul.apply(input, other)  # the hot path: nothing to check or promote
     input, other = check_operand(input, "mul"), check_operand(other, "mul")
     if _numpy_agrees(input, other):
@@ -319,6 +328,18 @@ def _promote_pair(a, b):
     if _kind(a) != _kind(b):
         return a if _kind(a) > _kind(b) else b
     return np.promote_types(a, b)
+
+
+def _same_kind(a, b):
+    """The hot path of + - *: a float tensor with a Python float or int (either side), or two
+    tensors of one dtype, where numpy's result dtype is torch's and no check is needed."""
+    if type(a) is Tensor:
+        other = type(b)
+        if other is float or other is int:
+            return a.array.dtype.kind == "f"
+        return other is Tensor and a.array.dtype == b.array.dtype
+    return (type(b) is Tensor and (type(a) is float or type(a) is int)
+            and b.array.dtype.kind == "f")
 
 
 def _numpy_agrees(a, b):

@@ -23,6 +23,7 @@ door in ``chainrule.ops.pooling`` and ``chainrule.ops.conv_transpose``.
 import numpy as np
 
 from chainrule.autograd.function import Function
+from chainrule.ops.conv_fast import Convolution
 from chainrule.ops._windows import (batched, check_tensor, fold_windows, ntuple, pair, symmetric,
                                    window, windows)
 from chainrule.registry import register
@@ -159,15 +160,18 @@ def convolution(input, weight, bias, stride, padding, dilation, groups, d, op):
         )
     padding, sides = _conv_padding(padding, kernel, dilation, stride, op)
     where, out_size = window(op, x.shape[2:], kernel, dilation, padding, stride, sides)
-    cols = Unfold.apply(x, where)
-    depth = group_channels * int(np.prod(kernel))  # the length of one window, within one group
-    positions = int(np.prod(out_size))
-    if groups == 1:
-        out = weight.reshape(out_channels, depth) @ cols.reshape(n, depth, positions)
-    else:
-        out = (weight.reshape(groups, out_channels // groups, depth)
-               @ cols.reshape(n, groups, depth, positions))
-    out = out.reshape((n, out_channels) + out_size)
+    if x.dtype == weight.dtype:  # one matrix product over every window (ops/conv_fast.py)
+        out = Convolution.apply(x, weight, where, groups)
+    else:  # mixed dtypes: the composition, whose matmul promotes
+        cols = Unfold.apply(x, where)
+        depth = group_channels * int(np.prod(kernel))  # one window's length, within one group
+        positions = int(np.prod(out_size))
+        if groups == 1:
+            out = weight.reshape(out_channels, depth) @ cols.reshape(n, depth, positions)
+        else:
+            out = (weight.reshape(groups, out_channels // groups, depth)
+                   @ cols.reshape(n, groups, depth, positions))
+        out = out.reshape((n, out_channels) + out_size)
     if bias is not None:
         out = out + bias.reshape((out_channels,) + (1,) * d)
     return out if was_batched else out.reshape(out.shape[1:])

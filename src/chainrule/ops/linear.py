@@ -18,8 +18,11 @@ class Linear(Function):
     @staticmethod
     def forward(ctx, x, weight, bias):
         ctx.save_for_backward(x, weight)
+        rows = x.array
+        if rows.ndim > 2:  # (*, in) as one 2-d product: BLAS gets one call, not one per batch
+            rows = rows.reshape(-1, rows.shape[-1])
         try:
-            out = array_module(x.array, weight.array).matmul(x.array, weight.array.T)
+            out = array_module(rows, weight.array).matmul(rows, weight.array.T)
         except ValueError:
             raise ValueError(
                 f"linear: input of shape {tuple(x.shape)} has {x.shape[-1] if x.ndim else 0} "
@@ -28,14 +31,18 @@ class Linear(Function):
             ) from None
         if bias is not None:
             out += bias.array
-        return out
+        return out.reshape(x.shape[:-1] + (out.shape[-1],)) if x.ndim > 2 else out
 
     @staticmethod
     def backward(ctx, grad):
         x, weight = ctx.saved_tensors
         needs_x, needs_weight, needs_bias = ctx.needs_input_grad
         grad_rows = grad.reshape(-1, grad.shape[-1]) if grad.ndim != 2 else grad
-        grad_x = MatMul.apply(grad, weight) if needs_x else None
+        grad_x = None
+        if needs_x:  # as in forward: one 2-d product over all leading dims
+            grad_x = MatMul.apply(grad_rows, weight)
+            if grad.ndim != 2:
+                grad_x = grad_x.reshape(tuple(x.shape))
         grad_weight = None
         if needs_weight:
             x_rows = x.reshape(-1, x.shape[-1]) if x.ndim != 2 else x
@@ -53,7 +60,6 @@ def linear(input, weight, bias=None):
     if input.ndim == 0:
         raise ValueError("linear: input must have at least one dimension (the features)")
     return Linear.apply(input, weight, bias)
-
 
 
 @register("nn.functional", "torch")

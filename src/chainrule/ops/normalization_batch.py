@@ -7,8 +7,14 @@
 alone. With ``training`` (``use_input_stats``) the input's own biased
 statistics are used, and the running estimates, when given, move in place
 towards the input's mean and unbiased variance by ``momentum``, as in
-PyTorch; otherwise the running estimates are used. Composed of primitives
-(mean, subtraction, power), so gradients of every order come from theirs.
+PyTorch; otherwise the running estimates are used. With the input's own
+statistics, batch norm is one ``Function`` (``BatchNormTraining``): one pass
+for the statistics, one for the affine map, and a backward of two per-channel
+sums and one pass, where the composition of mean, subtraction, power and
+the affine step made a dozen.
+Its backward is written in ``Tensor`` ops; with ``create_graph=True`` it
+recomputes the statistics from ``x`` with differentiable ops, so second
+derivatives are exact. With the running estimates it is composed.
 
     >>> import chainrule as cr
     >>> from chainrule.nn import functional as F
@@ -19,7 +25,9 @@ PyTorch; otherwise the running estimates are used. Composed of primitives
 
 import math
 
-from chainrule.autograd.grad_mode import no_grad
+from chainrule.autograd.function import Function
+from chainrule.autograd.grad_mode import _mode, no_grad
+from chainrule.device import array_module
 from chainrule.registry import register
 from chainrule.tensor import Tensor
 
@@ -81,6 +89,92 @@ def _update_running(running_mean, running_var, mean, unbiased_variance, momentum
                    + momentum * unbiased_variance)
 
 
+class BatchNormTraining(Function):
+    """y = xhat * w + b, xhat = (x - mean) * rstd per channel, rstd = (var + eps)**-1/2, the
+    statistics over every dim but 1; dL/dx = rstd * (gw - mean(gw) - xhat * mean(gw * xhat)),
+    gw = g * w; dL/dw = sum(g * xhat); dL/db = sum(g).
+
+    ``mean`` and ``variance`` (arrays, one per channel) are the caller's, so that it can
+    update running estimates from them; they are the input's biased statistics.
+    """
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, mean, variance, eps):
+        xp = array_module(x.array)
+        values = x.array
+        shape = _channel_shape(values)
+        rstd = 1 / xp.sqrt(variance + values.dtype.type(eps))
+        centred = values - mean.reshape(shape)
+        scale = rstd if weight is None else rstd * weight.array
+        out = centred * scale.reshape(shape)
+        if bias is not None:
+            out += bias.array.reshape(shape)
+        ctx.save_for_backward(x, weight)
+        ctx.centred, ctx.rstd, ctx.eps = centred, rstd, eps
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, weight = ctx.saved_tensors
+        needs_x, needs_weight, needs_bias = ctx.needs_input_grad[:3]
+        dims = (0,) + tuple(range(2, x.ndim))
+        if _mode.enabled:  # create_graph: the statistics as functions of x, to differentiate again
+            shape = _channel_shape(x)
+            centred = x - x.mean(dims, keepdim=True)
+            rstd = ((centred * centred).mean(dims, keepdim=True) + ctx.eps) ** -0.5
+            xhat = centred * rstd
+            w = None if weight is None else weight.reshape(shape)
+            grad_x = grad_weight = grad_bias = None
+            if needs_x:
+                gw = grad if w is None else grad * w
+                grad_x = rstd * (gw - gw.mean(dims, keepdim=True)
+                                 - xhat * (gw * xhat).mean(dims, keepdim=True))
+            if needs_weight:
+                grad_weight = (grad * xhat).sum(dims)
+            if needs_bias:
+                grad_bias = grad.sum(dims)
+            return grad_x, grad_weight, grad_bias, None, None, None
+        return _batch_norm_backward(ctx, grad.array, weight, dims, needs_x, needs_weight,
+                                    needs_bias) + (None, None, None)
+
+
+def _batch_norm_backward(ctx, g, weight, dims, needs_x, needs_weight, needs_bias):
+    """The first-order gradients as arrays: two per-channel sums and one pass over g."""
+    centred, rstd = ctx.centred, ctx.rstd
+    shape = _channel_shape(g)
+    count = g.size // rstd.size
+    sum_g = g.sum(axis=dims)
+    sum_gc = (g * centred).sum(axis=dims)  # sum(g * xhat) = rstd * sum_gc
+    grad_x = grad_weight = grad_bias = None
+    if needs_x:
+        scale = rstd if weight is None else rstd * weight.array
+        mean_g = sum_g / count
+        slope = rstd * rstd * sum_gc / count
+        grad_x = Tensor._make((g - mean_g.reshape(shape) - centred * slope.reshape(shape))
+                              * scale.reshape(shape), False, None)
+    if needs_weight:
+        grad_weight = Tensor._make(sum_gc * rstd, False, None)
+    if needs_bias:
+        grad_bias = Tensor._make(sum_g, False, None)
+    return grad_x, grad_weight, grad_bias
+
+
+def batch_statistics(x):
+    """The per-channel mean and biased variance of ``x`` (arrays) over every dim but 1."""
+    values = x.array
+    dims = (0,) + tuple(range(2, values.ndim))
+    mean = values.mean(axis=dims)
+    centred = values - mean.reshape(_channel_shape(values))
+    return mean, (centred * centred).mean(axis=dims)
+
+
+def batch_norm_training(x, weight, bias, eps):
+    """Batch norm with the input's own statistics, as one node; also the statistics (arrays:
+    mean and biased variance, per channel) for the caller's running estimates."""
+    mean, variance = batch_statistics(x)
+    return BatchNormTraining.apply(x, weight, bias, mean, variance, eps), mean, variance
+
+
 @register("nn.functional")
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
                momentum=0.1, eps=1e-05):
@@ -96,9 +190,17 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     if training and count == 1:
         raise ValueError(f"batch_norm: expected more than 1 value per channel when training, "
                          f"got input of shape {tuple(input.shape)}")
+    own_statistics = training or running_mean is None or running_var is None
+    if own_statistics and input.ndim >= 2:  # one fused node
+        _per_channel(weight, input, "weight", "batch_norm")
+        _per_channel(bias, input, "bias", "batch_norm")
+        out, mean, variance = batch_norm_training(input, weight, bias, eps)
+        if training:
+            _update_running(running_mean, running_var, mean, _unbiased(variance, count), momentum)
+        return out
     weight = _per_channel(weight, input, "weight", "batch_norm")
     bias = _per_channel(bias, input, "bias", "batch_norm")
-    if training or running_mean is None or running_var is None:
+    if own_statistics:
         mean = input.mean(dims, keepdim=True)
         centred = input - mean
         variance = (centred * centred).mean(dims, keepdim=True)

@@ -16,6 +16,8 @@ the gradient on each window's maximum and folds it back into the image.
               [13, 15]]]])
 """
 
+from itertools import product
+
 import numpy as np
 
 from chainrule.autograd.function import Function
@@ -37,6 +39,10 @@ class MaxPool(Function):
 
     @staticmethod
     def forward(ctx, x, window, *, return_indices=False):
+        ctx.window, ctx.image_size = window, x.shape[2:]
+        if _tiles(window, x.shape[2:]):
+            return _tiled_forward(ctx, x.array, window, return_indices)
+        ctx.tiled = None
         cols = windows(x.array, window, _lowest(x.dtype))
         d = len(window.kernel)
         n, c = cols.shape[:2]
@@ -44,7 +50,7 @@ class MaxPool(Function):
         flat = cols.reshape((n, c, int(np.prod(window.kernel))) + out_size)
         xp = array_module(flat)
         ctx.first_max = flat.argmax(axis=2)[:, :, None]  # argmax picks the first of ties
-        ctx.window, ctx.image_size, ctx.windows_shape = window, x.shape[2:], cols.shape
+        ctx.windows_shape = cols.shape
         out = xp.take_along_axis(flat, ctx.first_max, axis=2)[:, :, 0]
         if not return_indices:
             return out
@@ -54,6 +60,12 @@ class MaxPool(Function):
     def backward(ctx, grad, grad_indices=None):
         if grad is None:  # only the indices were used
             return None, None
+        if ctx.tiled is not None:  # grad placed on each tile's first maximum: one product
+            image, out = ctx.tiled
+            mask = _first_max_mask(image, out, ctx.window.kernel).astype(grad.dtype)
+            spread = grad.reshape(tuple(grad.shape[:2]) + tuple(
+                size for o in grad.shape[2:] for size in (o, 1))) * mask
+            return spread.reshape((grad.shape[0], grad.shape[1]) + tuple(ctx.image_size)), None
         xp = array_module(ctx.first_max)
         d = len(ctx.window.kernel)
         n, c = ctx.windows_shape[:2]
@@ -69,6 +81,70 @@ class MaxPool(Function):
             order = (0, 1) + tuple(i for axis in range(d) for i in (2 + d + axis, 2 + axis))
             return spread.permute(*order).reshape((n, c) + tuple(ctx.image_size)), None
         return Fold.apply(spread, ctx.image_size, ctx.window), None
+
+
+def _tiles(window, image_size):
+    """Whether the windows tile the image exactly: stride = kernel, no padding or dilation."""
+    return (tuple(window.stride) == tuple(window.kernel) and set(window.dilation) == {1}
+            and all(before == 0 and after == 0 for before, after in window.padding)
+            and all(size % k == 0 for size, k in zip(image_size, window.kernel)))
+
+
+def _tile_view(image, kernel):
+    """(N, C, *spatial) as (N, C, o1, k1, o2, k2, ...): a view, each window's offsets on
+    their own axes."""
+    return image.reshape(image.shape[:2] + tuple(
+        size for s, k in zip(image.shape[2:], kernel) for size in (s // k, k)))
+
+
+def _offset_slices(tiles, kernel):
+    """Each kernel offset's (N, C, *out) slice of a tile view, in row-major order."""
+    every = slice(None)
+    return [tiles[(every, every) + tuple(i for o in offset for i in (every, o))]
+            for offset in product(*(range(k) for k in kernel))]
+
+
+def _tiled_forward(ctx, image, window, return_indices):
+    """The pool of windows that tile the image: a running maximum over the kernel offsets
+    (NaN wins, as in argmax), no copy of the windows."""
+    xp = array_module(image)
+    slices = _offset_slices(_tile_view(image, window.kernel), window.kernel)
+    out = slices[0]
+    for part in slices[1:]:
+        out = xp.maximum(out, part)
+    out = xp.array(out, copy=True) if len(slices) == 1 else out
+    ctx.tiled = (image, out)
+    if not return_indices:
+        return out
+    mask = _first_max_mask(image, out, window.kernel)
+    d = len(window.kernel)
+    n, c = image.shape[:2]
+    flat = xp.moveaxis(mask, tuple(3 + 2 * a for a in range(d)),
+                       tuple(range(2 + d, 2 + 2 * d))).reshape(
+        (n, c) + tuple(out.shape[2:]) + (int(np.prod(window.kernel)),))
+    offsets = flat.argmax(axis=-1)  # the window's flat offset of its first maximum
+    return out, _plane_positions(offsets, window, image.shape[2:], xp)
+
+
+def _first_max_mask(image, out, kernel):
+    """1 (True) where a pixel is the first maximum of its tile (row-major), as the tile view
+    (N, C, o1, k1, o2, k2, ...)."""
+    xp = array_module(image)
+    tiles = _tile_view(image, kernel)
+    spread = tuple(size for o in out.shape[2:] for size in (o, 1))
+    mask = tiles == out.reshape(out.shape[:2] + spread)  # every maximum, in one comparison
+    # without NaN each tile has at least one maximum, so a count of one per tile means no ties
+    if (image.dtype.kind != "f" or not xp.isnan(out).any()) and int(mask.sum()) == out.size:
+        return mask
+    mask = xp.zeros(tiles.shape, dtype=bool)
+    taken = xp.zeros(out.shape, dtype=bool)
+    every = slice(None)
+    for offset, part in zip(product(*(range(k) for k in kernel)),
+                            _offset_slices(tiles, kernel)):
+        first = ((part == out) | (part != part)) & ~taken  # part != part: NaN, the maximum
+        mask[(every, every) + tuple(i for o in offset for i in (every, o))] = first
+        taken |= first
+    return mask
 
 
 class MaxPool1d(MaxPool):
