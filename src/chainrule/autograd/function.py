@@ -80,6 +80,31 @@ _make = Tensor._make
 _NEEDS_ONE = (True,)
 _NEEDS_TWO = (None, (False, True), (True, False), (True, True))  # by needs_a << 1 | needs_b
 _NEEDS = {n: n for n in _NEEDS_TWO[1:]}
+# The inputs' (shape, dtype) metadata, shared by every node with inputs alike rather than
+# built for each: a long chain then keeps no metadata tuples of its own per node for the
+# garbage collector to walk (its passes are what cost most in building long graphs).
+# Keyed by the metadata itself, and the patterns of the common one- and two-input cases;
+# cleared when it grows past _META_LIMIT entries (programs with ever-changing shapes).
+_META = {}
+_META_LIMIT = 4096
+
+
+def _shared_meta(key):
+    """The one tuple ``key`` (a tuple of shapes, dtypes and ``None``) stands for, built once."""
+    meta = _META.get(key)
+    if meta is None:
+        if len(_META) > _META_LIMIT:
+            _META.clear()
+        if len(key) == 2:  # one input that needs a gradient
+            meta = ((key[0], key[1]),)
+        elif key[0] is None:  # (None, None, shape_b, dtype_b)
+            meta = (None, _shared_meta((key[2], key[3]))[0])
+        elif key[2] is None:  # (shape_a, dtype_a, None, None)
+            meta = (_shared_meta((key[0], key[1]))[0], None)
+        else:
+            meta = (_shared_meta((key[0], key[1]))[0], _shared_meta((key[2], key[3]))[0])
+        _META[key] = meta
+    return meta
 
 
 class Function:
@@ -142,11 +167,8 @@ class Function:
         ctx = cls()
         recording = _mode.enabled  # None in inference mode
         if recording:
-            for a in args:
-                if isinstance(a, Tensor) and a.requires_grad:
-                    ctx._set_edges(args)  # before forward, which may read needs_input_grad
-                    break
-        data = cls.forward(ctx, *args, **params)
+            ctx._set_edges(args)  # before forward, which may read needs_input_grad
+        data = cls.forward(ctx, *args, **params) if params else cls.forward(ctx, *args)
         if type(data) is not ndarray:
             if type(data) is tuple:
                 return ctx._wrap_outputs(data, args)
@@ -174,16 +196,20 @@ class Function:
     def _set_edges(self, args):
         """The edges to the inputs: the graph node each came from, and its shape and dtype.
 
-        Called only when some input requires grad; the common one- and
-        two-input cases build their tuples directly.
+        Nothing is recorded (``_recording`` stays False) when no input
+        requires grad; the common one- and two-input cases build their
+        tuples directly.
         """
-        self._recording = True
         if len(args) == 1:
-            a = args[0]  # it requires grad: apply checked
+            a = args[0]
+            if not (isinstance(a, Tensor) and a.requires_grad):
+                return
+            self._recording = True
             array = a.array
             self.needs_input_grad = _NEEDS_ONE
             self.next_nodes = (a.grad_fn or a,)
-            self._input_meta = ((array.shape, array.dtype),)
+            key = (array.shape, array.dtype)
+            self._input_meta = _META.get(key) or _shared_meta(key)
             if a._output_nr is not None:
                 self._next_slots = ((a._output_nr, a.grad_fn._num_outputs),)
             return
@@ -191,35 +217,43 @@ class Function:
             a, b = args
             needs_a = isinstance(a, Tensor) and a.requires_grad
             needs_b = isinstance(b, Tensor) and b.requires_grad
+            if not (needs_a or needs_b):
+                return
+            self._recording = True
             self.needs_input_grad = _NEEDS_TWO[needs_a << 1 | needs_b]
-            if needs_a:
-                array = a.array
-                meta_a = (array.shape, array.dtype)
-            if needs_b:
-                array = b.array
-                meta_b = (array.shape, array.dtype)
             if needs_a and needs_b:
                 self.next_nodes = (a.grad_fn or a, b.grad_fn or b)
-                self._input_meta = (meta_a, meta_b)
+                array, other = a.array, b.array
+                key = (array.shape, array.dtype, other.shape, other.dtype)
             elif needs_a:
                 self.next_nodes = (a.grad_fn or a, None)
-                self._input_meta = (meta_a, None)
+                array = a.array
+                key = (array.shape, array.dtype, None, None)
             else:
                 self.next_nodes = (None, b.grad_fn or b)
-                self._input_meta = (None, meta_b)
+                array = b.array
+                key = (None, None, array.shape, array.dtype)
+            self._input_meta = _META.get(key) or _shared_meta(key)
             if ((needs_a and a._output_nr is not None)
                     or (needs_b and b._output_nr is not None)):
                 self._next_slots = tuple(
                     (t._output_nr, t.grad_fn._num_outputs) if needed and t._output_nr is not None
                     else None for t, needed in ((a, needs_a), (b, needs_b)))
             return
+        for a in args:
+            if isinstance(a, Tensor) and a.requires_grad:
+                break
+        else:
+            return
+        self._recording = True
         needs, next_nodes, input_meta, several = [], [], [], False
         for a in args:
             if isinstance(a, Tensor) and a.requires_grad:
                 needs.append(True)
                 next_nodes.append(a.grad_fn or a)
                 array = a.array
-                input_meta.append((array.shape, array.dtype))
+                key = (array.shape, array.dtype)
+                input_meta.append((_META.get(key) or _shared_meta(key))[0])
                 if a._output_nr is not None:  # one of several outputs of its op
                     several = True
             else:
@@ -432,7 +466,10 @@ class Function:
             grads = (grads,)
         if len(grads) != len(self.next_nodes):
             grads = self._one_grad_per_input(grads)
-        if not retain_graph:
+        if not retain_graph and (self._saved or self._result is not None):
+            # Free what forward kept. A node that kept nothing is left as it is: as in
+            # PyTorch, running its backward again is no error, and writing to it would
+            # give every such node of a long chain a __dict__ of its own.
             self._saved = _FREED
             self._result = None
         return grads

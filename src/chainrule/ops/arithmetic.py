@@ -27,8 +27,14 @@ class Add(Function):
     @staticmethod
     def forward(ctx, a, b):
         try:  # inline rather than through data(): this runs for every add and its backward
-            return ((a.array if isinstance(a, Tensor) else a)
-                    + (b.array if isinstance(b, Tensor) else b))
+            x = a.array if isinstance(a, Tensor) else a
+            y = b.array if isinstance(b, Tensor) else b
+            if (type(y) is float or type(y) is int) and x.shape == () and x.dtype.kind == "f":
+                # a 0-d float array plus a Python number: numpy's scalar arithmetic gives the
+                # same value and dtype as the ufunc, at a third of its call cost (apply makes
+                # the scalar an array again); `h = h + 1` chains are made of nothing else
+                return x[()] + y
+            return x + y
         except ValueError:
             raise broadcast_error("add", data(a), data(b)) from None
 
@@ -58,7 +64,9 @@ class Mul(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
+        if ctx._recording:  # keep only what backward reads: b for d/da, a for d/db
+            needs_a, needs_b = ctx.needs_input_grad
+            ctx.save_for_backward(a if needs_b else None, b if needs_a else None)
         try:  # inline rather than through data(): this runs for every mul and its backward
             return ((a.array if isinstance(a, Tensor) else a)
                     * (b.array if isinstance(b, Tensor) else b))
@@ -78,7 +86,8 @@ class Div(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
+        if ctx._recording:  # a is read only for d/db
+            ctx.save_for_backward(a if ctx.needs_input_grad[1] else None, b)
         with np.errstate(divide="ignore", invalid="ignore"):  # x / 0 = inf, as in PyTorch
             a, b = data(a), data(b)
             return broadcasting("div", operator.truediv, a, b)

@@ -53,12 +53,15 @@ class Convolution(Function):
         x, weight = ctx.saved_tensors
         needs_x, needs_weight = ctx.needs_input_grad[:2]
         grad_x = grad_weight = None
+        # both products take g batch-last: transpose it once when both are needed
+        g = _grad_matrix(grad.array, ctx.groups) if needs_x and needs_weight else None
         if needs_x:
             grad_x = ConvolutionInputGrad.apply(grad, weight, ctx.window, ctx.groups,
-                                                tuple(x.shape[2:]))
+                                                tuple(x.shape[2:]), grad_matrix=g)
         if needs_weight:
             grad_weight = ConvolutionWeightGrad.apply(x, grad, ctx.window, ctx.groups,
-                                                      tuple(weight.shape[2:]), cols=ctx.cols)
+                                                      tuple(weight.shape[2:]), cols=ctx.cols,
+                                                      grad_matrix=g)
         ctx.cols = None
         return grad_x, grad_weight, None, None
 
@@ -68,10 +71,10 @@ class ConvolutionInputGrad(Function):
     d/dg = Convolution(H, w), d/dw = ConvolutionWeightGrad(H, g)."""
 
     @staticmethod
-    def forward(ctx, grad, weight, window, groups, image_size):
+    def forward(ctx, grad, weight, window, groups, image_size, *, grad_matrix=None):
         ctx.save_for_backward(grad, weight)
         ctx.window, ctx.groups = window, groups
-        return input_grad(grad.array, weight.array, window, groups, image_size)
+        return input_grad(grad.array, weight.array, window, groups, image_size, grad_matrix)
 
     @staticmethod
     def backward(ctx, h):
@@ -91,12 +94,12 @@ class ConvolutionWeightGrad(Function):
     d/dx = ConvolutionInputGrad(g, K), d/dg = Convolution(x, K)."""
 
     @staticmethod
-    def forward(ctx, x, grad, window, groups, kernel, *, cols=None):
+    def forward(ctx, x, grad, window, groups, kernel, *, cols=None, grad_matrix=None):
         ctx.save_for_backward(x, grad)
         ctx.window, ctx.groups = window, groups
         if cols is None:
             cols = columns(x.array, window)
-        return weight_grad(cols, grad.array, groups, kernel)
+        return weight_grad(cols, grad.array, groups, kernel, grad_matrix)
 
     @staticmethod
     def backward(ctx, k):
@@ -174,10 +177,11 @@ def _grad_matrix(grad, groups):
     return moved.reshape(groups, grad.shape[1] // groups, math.prod(moved.shape[1:]))
 
 
-def weight_grad(cols, grad, groups, kernel):
-    """dw (O, C/groups, *kernel) = g @ cols^T per group."""
+def weight_grad(cols, grad, groups, kernel, g=None):
+    """dw (O, C/groups, *kernel) = g @ cols^T per group (``g``: ``_grad_matrix(grad)`` if
+    already made)."""
     xp = array_module(cols)
-    g = _grad_matrix(grad, groups)
+    g = _grad_matrix(grad, groups) if g is None else g
     depth = cols.shape[0] // groups * math.prod(kernel)
     if groups == 1:
         dw = xp.matmul(g[0], cols.reshape(depth, g.shape[2]).T)
@@ -186,10 +190,11 @@ def weight_grad(cols, grad, groups, kernel):
     return dw.reshape((grad.shape[1], cols.shape[0] // groups) + tuple(kernel))
 
 
-def input_grad(grad, weight, window, groups, image_size):
-    """dx (N, C, *image_size) = fold(W^T @ g): the windows' gradients added back into place."""
+def input_grad(grad, weight, window, groups, image_size, g=None):
+    """dx (N, C, *image_size) = fold(W^T @ g): the windows' gradients added back into place
+    (``g``: ``_grad_matrix(grad)`` if already made)."""
     xp = array_module(grad)
-    g = _grad_matrix(grad, groups)
+    g = _grad_matrix(grad, groups) if g is None else g
     out_channels, group_channels = weight.shape[:2]
     kernel = tuple(weight.shape[2:])
     w = weight.reshape(groups, out_channels // groups, group_channels * math.prod(kernel))

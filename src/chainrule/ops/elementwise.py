@@ -131,8 +131,29 @@ class Tanh(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        t = ctx.result
-        return grad * (1 - t * t)
+        return TanhBackward.apply(grad, ctx.result)
+
+
+class TanhBackward(Function):
+    """g (1 - t**2) (Tanh's backward, t its output);  d/dg = 1 - t**2, d/dt = -2 g t.
+
+    One node rather than three (``t * t``, ``1 - ...``, ``g * ...``), as
+    PyTorch's tanh_backward; its own backward is Tensor ops, so third and
+    higher derivatives work too.
+    """
+
+    @staticmethod
+    def forward(ctx, grad, t):
+        ctx.save_for_backward(grad, t)
+        t = t.array
+        return grad.array * (1 - t * t)
+
+    @staticmethod
+    def backward(ctx, gg):
+        grad, t = ctx.saved_tensors
+        needs_grad, needs_t = ctx.needs_input_grad
+        return (TanhBackward.apply(gg, t) if needs_grad else None,
+                gg * grad * t * -2 if needs_t else None)
 
 
 class Sigmoid(Function):
@@ -147,8 +168,27 @@ class Sigmoid(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        s = ctx.result
-        return grad * (s * (1 - s))
+        return SigmoidBackward.apply(grad, ctx.result)
+
+
+class SigmoidBackward(Function):
+    """g s (1 - s) (Sigmoid's backward, s its output);  d/dg = s (1 - s), d/ds = g (1 - 2 s).
+
+    One node rather than four, as PyTorch's sigmoid_backward.
+    """
+
+    @staticmethod
+    def forward(ctx, grad, s):
+        ctx.save_for_backward(grad, s)
+        s = s.array
+        return grad.array * (s * (1 - s))
+
+    @staticmethod
+    def backward(ctx, gg):
+        grad, s = ctx.saved_tensors
+        needs_grad, needs_s = ctx.needs_input_grad
+        return (SigmoidBackward.apply(gg, s) if needs_grad else None,
+                gg * grad * (1 - 2 * s) if needs_s else None)
 
 
 class ReLU(Function):

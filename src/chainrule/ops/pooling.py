@@ -62,10 +62,8 @@ class MaxPool(Function):
             return None, None
         if ctx.tiled is not None:  # grad placed on each tile's first maximum: one product
             image, out = ctx.tiled
-            mask = _first_max_mask(image, out, ctx.window.kernel).astype(grad.dtype)
-            spread = grad.reshape(tuple(grad.shape[:2]) + tuple(
-                size for o in grad.shape[2:] for size in (o, 1))) * mask
-            return spread.reshape((grad.shape[0], grad.shape[1]) + tuple(ctx.image_size)), None
+            mask = _first_max_mask(image, out, ctx.window.kernel).reshape(image.shape)
+            return TiledMaxPoolGrad.apply(grad, mask, tuple(ctx.window.kernel)), None
         xp = array_module(ctx.first_max)
         d = len(ctx.window.kernel)
         n, c = ctx.windows_shape[:2]
@@ -126,25 +124,57 @@ def _tiled_forward(ctx, image, window, return_indices):
     return out, _plane_positions(offsets, window, image.shape[2:], xp)
 
 
+def _spread_tiles(array, kernel):
+    """(N, C, o1, o2, ...) -> (N, C, o1 * k1, o2 * k2, ...): each value repeated over its tile.
+    Repeating axis by axis writes contiguous arrays, several times faster than a broadcast
+    against the tile view, whose innermost axis is only k long."""
+    for axis, k in enumerate(kernel, 2):
+        if k != 1:
+            array = array.repeat(k, axis=axis)
+    return array
+
+
 def _first_max_mask(image, out, kernel):
     """1 (True) where a pixel is the first maximum of its tile (row-major), as the tile view
-    (N, C, o1, k1, o2, k2, ...)."""
+    (N, C, o1, k1, o2, k2, ...). NaN counts as the maximum, as in argmax."""
     xp = array_module(image)
-    tiles = _tile_view(image, kernel)
-    spread = tuple(size for o in out.shape[2:] for size in (o, 1))
-    mask = tiles == out.reshape(out.shape[:2] + spread)  # every maximum, in one comparison
-    # without NaN each tile has at least one maximum, so a count of one per tile means no ties
-    if (image.dtype.kind != "f" or not xp.isnan(out).any()) and int(mask.sum()) == out.size:
-        return mask
-    mask = xp.zeros(tiles.shape, dtype=bool)
-    taken = xp.zeros(out.shape, dtype=bool)
-    every = slice(None)
-    for offset, part in zip(product(*(range(k) for k in kernel)),
-                            _offset_slices(tiles, kernel)):
-        first = ((part == out) | (part != part)) & ~taken  # part != part: NaN, the maximum
-        mask[(every, every) + tuple(i for o in offset for i in (every, o))] = first
-        taken |= first
+    mask = image == _spread_tiles(out, kernel)  # every maximum, in one comparison
+    if image.dtype.kind == "f" and xp.isnan(out).any():
+        mask |= image != image  # a tile holding NaN has NaN as its maximum
+    elif int(xp.count_nonzero(mask)) == out.size:
+        # without NaN each tile has at least one maximum: one per tile means no ties
+        return mask.reshape(_tile_view(image, kernel).shape)
+    mask = mask.reshape(_tile_view(image, kernel).shape)
+    taken = None  # the tiles whose first maximum is already kept, offset by offset
+    for part in _offset_slices(mask, kernel):
+        if taken is None:
+            taken = part.copy()
+        else:
+            part &= ~taken
+            taken |= part
     return mask
+
+
+class TiledMaxPoolGrad(Function):
+    """The max pool's input gradient when the windows tile the image:
+    dx = spread(g) * mask, each output's gradient repeated over its tile and kept only on the
+    tile's first maximum (``mask``, 0/1, the image's shape). Linear in g, so
+    d<H, dx>/dg = the sum over each tile of H * mask (Tensor ops: derivatives of every order)."""
+
+    @staticmethod
+    def forward(ctx, grad, mask, kernel):
+        ctx.mask, ctx.kernel = mask, kernel
+        spread = _spread_tiles(grad.array, kernel)
+        if spread is grad.array:  # a 1x1 kernel: nothing repeated, so copy before writing
+            spread = spread.copy()
+        array_module(spread).multiply(spread, mask, out=spread)
+        return spread
+
+    @staticmethod
+    def backward(ctx, h):
+        d = len(ctx.kernel)
+        picked = _tile_view(h * ctx.mask.astype(h.dtype), ctx.kernel)
+        return picked.sum(tuple(3 + 2 * axis for axis in range(d))), None, None
 
 
 class MaxPool1d(MaxPool):

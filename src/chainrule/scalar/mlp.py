@@ -18,7 +18,7 @@ output, which learns XOR on 20 of 20 seeds (docs/tutorial.md shows the numbers);
 
 import random
 
-from chainrule.scalar.value import Value, weighted_sum
+from chainrule.scalar.value import Value, weighted_sum, weighted_sums
 
 __all__ = ["Module", "Neuron", "Layer", "MLP", "ACTIVATIONS"]
 
@@ -75,7 +75,13 @@ class Layer(Module):
         self.neurons = [Neuron(n_inputs, activation) for _ in range(n_outputs)]
 
     def __call__(self, x) -> list[Value]:
-        return [neuron(x) for neuron in self.neurons]
+        """``[neuron(x) for neuron in self.neurons]``, the weighted sums made together."""
+        neurons = self.neurons
+        for neuron in neurons:
+            if type(neuron) is not Neuron:  # a neuron of another kind computes its own
+                return [neuron(x) for neuron in neurons]
+        sums = weighted_sums([n.weights for n in neurons], x, [n.bias for n in neurons])
+        return [s if n._activate is None else n._activate(s) for n, s in zip(neurons, sums)]
 
     def parameters(self) -> list[Value]:
         return [p for neuron in self.neurons for p in neuron.parameters()]

@@ -26,7 +26,7 @@ from operator import attrgetter
 from chainrule.autograd.graph import backpropagate
 from chainrule.autograd.node import docstring_rule, split_rule
 
-__all__ = ["Value", "weighted_sum", "VALUE_RULES"]
+__all__ = ["Value", "weighted_sum", "weighted_sums", "VALUE_RULES"]
 
 #: The rule line of each op (see ``chainrule.autograd.node``), keyed by op
 #: symbol: the summary of the docstring of the method that implements it,
@@ -99,16 +99,16 @@ class Value:
     def __add__(self, other):
         """a + b;  d(a+b)/da = 1, d(a+b)/db = 1."""
         if isinstance(other, Value):
-            return Value(self.data + other.data, (self, other), "+", (1.0, 1.0))
-        return Value(self.data + _as_float(other, "+"), (self,), "+", (1.0,))
+            return _node(self.data + other.data, (self, other), "+", _ONES)
+        return _node(self.data + _as_float(other, "+"), (self,), "+", _ONE)
 
     @_rule_for("*")
     def __mul__(self, other):
         """a * b;  d(a*b)/da = b, d(a*b)/db = a."""
         if isinstance(other, Value):
-            return Value(self.data * other.data, (self, other), "*", (other.data, self.data))
+            return _node(self.data * other.data, (self, other), "*", (other.data, self.data))
         other = _as_float(other, "*")
-        return Value(self.data * other, (self,), "*", (other,))
+        return _node(self.data * other, (self,), "*", (other,))
 
     @_rule_for("**", "**{n}")
     def __pow__(self, power):
@@ -147,8 +147,8 @@ class Value:
         NOTE: at exactly x = 0 the derivative is taken as 0, as PyTorch does.
         """
         if self.data > 0:
-            return Value(self.data, (self,), "relu", (1.0,))
-        return Value(0.0, (self,), "relu", (0.0,))
+            return _node(self.data, (self,), "relu", _ONE)
+        return _node(0.0, (self,), "relu", _ZERO)
 
     @_rule_for("exp")
     def exp(self):
@@ -157,7 +157,7 @@ class Value:
         The derivative is the result itself. Overflows to inf, as in PyTorch.
         """
         out = math.exp(self.data) if self.data < _EXP_OVERFLOWS_AT else math.inf
-        return Value(out, (self,), "exp", (out,))
+        return _node(out, (self,), "exp", (out,))
 
     @_rule_for("log")
     def log(self):
@@ -177,7 +177,7 @@ class Value:
         The derivative is computed from the result.
         """
         t = math.tanh(self.data)
-        return Value(t, (self,), "tanh", (1.0 - t * t,))
+        return _node(t, (self,), "tanh", (1.0 - t * t,))
 
     @_rule_for("sigmoid")
     def sigmoid(self):
@@ -191,7 +191,7 @@ class Value:
         else:  # the same function, written so that exp cannot overflow
             e = math.exp(x)
             s = e / (1.0 + e)
-        return Value(s, (self,), "sigmoid", (s * (1.0 - s),))
+        return _node(s, (self,), "sigmoid", (s * (1.0 - s),))
 
     # ---------------------------------------------- composed from the above
 
@@ -292,6 +292,11 @@ def weighted_sum(weights, inputs, bias):
             f"weighted_sum: {len(weights)} weights but {len(inputs)} inputs; "
             "a neuron needs one input per weight"
         )
+    for x in inputs:
+        if type(x) is not Value:
+            break
+    else:  # every input a Value (a hidden layer's): one node, built in a few passes
+        return _fused(weights, tuple(inputs), [x.data for x in inputs], bias)
     children = list(weights)
     local_grads = []
     total = bias.data
@@ -309,7 +314,64 @@ def weighted_sum(weights, inputs, bias):
     return Value(total, children, "w·x+b", local_grads)
 
 
+def weighted_sums(weight_rows, inputs, biases):
+    """[w·x+b for each row w and bias b]: one ``weighted_sum`` per row, on the same inputs.
+
+    What a layer of neurons computes. Equal to
+    ``[weighted_sum(w, inputs, b) for w, b in zip(weight_rows, biases)]``,
+    node for node, but the inputs are read once for all the rows.
+
+    >>> xs = [Value(1.0), Value(2.0)]
+    >>> [s.data for s in weighted_sums([[Value(3.0), Value(4.0)], [Value(0.5), Value(-1.0)]],
+    ...                                xs, [Value(0.0), Value(1.0)])]
+    [11.0, -0.5]
+    """
+    inputs = tuple(inputs)
+    for x in inputs:
+        if type(x) is not Value:
+            return [weighted_sum(w, inputs, b) for w, b in zip(weight_rows, biases)]
+    x_data = [x.data for x in inputs]
+    n = len(inputs)
+    out = []
+    for weights, bias in zip(weight_rows, biases):
+        if len(weights) != n:
+            return [weighted_sum(w, inputs, b) for w, b in zip(weight_rows, biases)]
+        out.append(_fused(weights, inputs, x_data, bias))
+    return out
+
+
+def _fused(weights, inputs, x_data, bias):
+    """The ``w·x+b`` node; ``inputs`` a tuple of ``Value`` s, ``x_data`` their data."""
+    w_data = [w.data for w in weights]
+    total = bias.data
+    for w, x in zip(w_data, x_data):  # in order, as bias + w0*x0 + w1*x1 + ... rounds
+        total += w * x
+    return _node(total, (*weights, *inputs, bias), "w·x+b", (*x_data, *w_data, 1.0))
+
+
 # ------------------------------------------------------------ the engine hooks
+
+_new_value = object.__new__
+_ONE, _ONES, _ZERO = (1.0,), (1.0, 1.0), (0.0,)
+
+
+def _node(data, children, op, local_grads):
+    """``Value(data, children, op, local_grads)`` for the ops above, without the checks.
+
+    ``children`` and ``local_grads`` are tuples of one length; ``data`` is
+    made a float as ``Value()`` does (a ``.data`` set by hand may be an int).
+    """
+    if type(data) is not float:
+        data = _as_float(data, op)
+    out = _new_value(Value)
+    out.data = data
+    out.grad = 0.0
+    out._prev = children
+    out._op = op
+    out._local_grads = local_grads
+    return out
+
+
 
 _inputs_of = attrgetter("_prev")
 
@@ -365,6 +427,10 @@ _NO_CLOSURES = (
 
 
 def _as_float(x, op):
+    if type(x) is float:  # the common cases, before the slower check of the ABC
+        return x
+    if type(x) is int:
+        return float(x)
     if isinstance(x, Real) and not isinstance(x, bool):
         return float(x)
     raise TypeError(
