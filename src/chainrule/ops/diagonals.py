@@ -34,11 +34,43 @@ __all__ = []  # the ops are registered
 # ------------------------------------------------------------ diagonals
 
 
+class Diagonal(Function):
+    """The diagonal (``offset``) of the (dim1, dim2) planes, as the last dim;  d = embed back."""
+
+    @staticmethod
+    def forward(ctx, x, offset, dim1, dim2):
+        ctx.input_shape, ctx.offset, ctx.dim1, ctx.dim2 = x.shape, offset, dim1, dim2
+        return array_module(x.array).diagonal(x.array, offset, dim1, dim2).copy()
+
+    @staticmethod
+    def backward(ctx, grad):
+        return DiagonalEmbed.apply(grad, ctx.input_shape, ctx.offset, ctx.dim1, ctx.dim2), \
+            None, None, None
+
+
+class DiagonalEmbed(Function):
+    """Zeros of ``shape`` with the last dimension of x on a diagonal;  d = that diagonal."""
+
+    @staticmethod
+    def forward(ctx, x, shape, offset, dim1, dim2):
+        ctx.offset, ctx.dim1, ctx.dim2 = offset, dim1, dim2
+        xp = array_module(x.array)
+        rest = [d for d in range(len(shape)) if d not in (dim1, dim2)]
+        moved = xp.zeros(tuple(shape[d] for d in rest) + (shape[dim1], shape[dim2]),
+                         dtype=x.dtype)
+        steps = xp.arange(x.shape[-1])
+        moved[..., steps + max(-offset, 0), steps + max(offset, 0)] = x.array
+        return xp.moveaxis(moved, (-2, -1), (dim1, dim2))
+
+    @staticmethod
+    def backward(ctx, grad):
+        return Diagonal.apply(grad, ctx.offset, ctx.dim1, ctx.dim2), None, None, None, None
+
+
+
 def _diagonal_plan(x, offset, dim1, dim2, op):
     """The permutation that moves dim1, dim2 last, and the index of the diagonal there."""
-    d1, d2 = _check_dim(dim1, x.ndim, op), _check_dim(dim2, x.ndim, op)
-    if d1 == d2:
-        raise ValueError(f"{op}: dim1 and dim2 must be different dimensions, both are {d1}")
+    d1, d2 = _distinct_dims(dim1, dim2, x.ndim, op)
     order = tuple(d for d in range(x.ndim) if d not in (d1, d2)) + (d1, d2)
     rows, cols = x.shape[d1], x.shape[d2]
     if offset >= 0:
@@ -55,8 +87,9 @@ def _diagonal_plan(x, offset, dim1, dim2, op):
 def diagonal(input, offset=0, dim1=0, dim2=1):
     """``out[..., i] = input[..., i, i + offset]`` over dims ``dim1``, ``dim2`` (which are
     removed; the diagonal is the new last dimension). The result is a copy."""
-    order, index = _diagonal_plan(input, _offset(offset, "diagonal"), dim1, dim2, "diagonal")
-    return permute(input, order)[index]
+    offset = _offset(offset, "diagonal")
+    d1, d2 = _distinct_dims(dim1, dim2, input.ndim, "diagonal")
+    return Diagonal.apply(input, offset, d1, d2)
 
 
 @register("torch")
@@ -84,19 +117,13 @@ def diag_embed(input, offset=0, dim1=-2, dim2=-1):
     """Each vector along ``input``'s last dim written on a diagonal of zeros spanning the new
     dims ``dim1``, ``dim2`` (the adjoint of ``diagonal``)."""
     offset = _offset(offset, "diag_embed")
-    ndim = input.ndim + 1
-    d1, d2 = _check_dim(dim1, ndim, "diag_embed"), _check_dim(dim2, ndim, "diag_embed")
-    if d1 == d2:
-        raise ValueError(f"diag_embed: dim1 and dim2 must be different dimensions, both are "
-                         f"{d1}")
-    side = (input.shape[-1] if input.ndim else 1) + abs(offset)
-    shape = list(input.shape[:-1])
+    d1, d2 = _distinct_dims(dim1, dim2, input.ndim + 1, "diag_embed")
+    vectors = input.reshape(-1) if input.ndim == 0 else input
+    side = vectors.shape[-1] + abs(offset)
+    shape = list(vectors.shape[:-1])
     for d in sorted((d1, d2)):
         shape.insert(d, side)
-    xp = array_module(input.array)
-    zeros = Tensor._make(xp.zeros(tuple(shape), dtype=input.dtype), False, None)
-    return diagonal_scatter(zeros, input.reshape(-1) if input.ndim == 0 else input, offset,
-                            d1, d2)
+    return DiagonalEmbed.apply(vectors, tuple(shape), offset, d1, d2)
 
 
 @register("torch", "Tensor")
@@ -117,6 +144,13 @@ _diagonal_of = diagonal  # diag's parameter named `diagonal` hides the op
 def diagflat(input, offset=0):
     """The flattened ``input`` on the ``offset``-th diagonal of a square matrix of zeros."""
     return diag_embed(input.reshape(-1), offset, 0, 1)
+
+
+def _distinct_dims(dim1, dim2, ndim, op):
+    d1, d2 = _check_dim(dim1, ndim, op), _check_dim(dim2, ndim, op)
+    if d1 == d2:
+        raise ValueError(f"{op}: dim1 and dim2 must be different dimensions, both are {d1}")
+    return d1, d2
 
 
 def _offset(offset, op):

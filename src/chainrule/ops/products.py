@@ -1,11 +1,10 @@
 """Products: matrix and vector products, ``einsum``, ``tensordot``, ``kron``, ``trace``.
 
-Two primitives: ``Einsum``, whose backward is again an einsum (the gradient
-contracted with the other operands onto the operand's own subscripts), and
-``Diagonal`` (with its adjoint ``DiagonalEmbed``). Everything else is
-composed of them and of ``matmul`` (``chainrule.ops.arithmetic``), so no
-other backward is written here and every gradient can be differentiated
-again.
+One primitive: ``Einsum``, whose backward is again an einsum (the gradient
+contracted with the other operands onto the operand's own subscripts).
+Everything else is composed of it, ``matmul`` (``chainrule.ops.arithmetic``)
+and ``Diagonal`` (``chainrule.ops.diagonals``), so no other backward is
+written here and every gradient can be differentiated again.
 
     >>> import chainrule as cr
     >>> a = cr.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
@@ -22,6 +21,7 @@ import numpy as np
 from chainrule.autograd.function import Function
 from chainrule.device import array_module
 from chainrule.ops.arithmetic import matmul
+from chainrule.ops.diagonals import Diagonal
 from chainrule.ops.joining import stack
 from chainrule.ops.reduction import sum as reduce_sum
 from chainrule.registry import register
@@ -209,39 +209,6 @@ def _broadcast_labels(subscripts, operands, output, equation):
 
 
 # ---------------------------------------------------------------- diagonal
-
-
-class Diagonal(Function):
-    """The diagonal (``offset``) of the (dim1, dim2) planes, as the last dim;  d = embed back."""
-
-    @staticmethod
-    def forward(ctx, x, offset, dim1, dim2):
-        ctx.input_shape, ctx.offset, ctx.dim1, ctx.dim2 = x.shape, offset, dim1, dim2
-        return array_module(x.array).diagonal(x.array, offset, dim1, dim2).copy()
-
-    @staticmethod
-    def backward(ctx, grad):
-        return DiagonalEmbed.apply(grad, ctx.input_shape, ctx.offset, ctx.dim1, ctx.dim2), \
-            None, None, None
-
-
-class DiagonalEmbed(Function):
-    """Zeros of ``shape`` with the last dimension of x on a diagonal;  d = that diagonal."""
-
-    @staticmethod
-    def forward(ctx, x, shape, offset, dim1, dim2):
-        ctx.offset, ctx.dim1, ctx.dim2 = offset, dim1, dim2
-        xp = array_module(x.array)
-        rest = [d for d in range(len(shape)) if d not in (dim1, dim2)]
-        moved = xp.zeros(tuple(shape[d] for d in rest) + (shape[dim1], shape[dim2]),
-                         dtype=x.dtype)
-        steps = xp.arange(x.shape[-1])
-        moved[..., steps + max(-offset, 0), steps + max(offset, 0)] = x.array
-        return xp.moveaxis(moved, (-2, -1), (dim1, dim2)) if rest else moved
-
-    @staticmethod
-    def backward(ctx, grad):
-        return Diagonal.apply(grad, ctx.offset, ctx.dim1, ctx.dim2), None, None, None, None
 
 
 def diagonal_of(input, offset, dim1, dim2, op):
