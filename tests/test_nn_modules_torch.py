@@ -7,6 +7,8 @@ inputs (train mode, then eval mode), and compares the outputs, the gradients
 of every input and parameter, and the buffers afterwards (running statistics).
 """
 
+import inspect
+
 import numpy as np
 import pytest
 import torch
@@ -205,3 +207,31 @@ def test_every_torch_layer_and_loss_is_covered():
                  "CTCLoss", "TripletMarginWithDistanceLoss"}
     layers = {n for n in nn.__all__ if n[0].isupper()}
     assert layers - elsewhere - set(MODULES) == set()
+
+
+# torch's recurrent layers take (*args, **kwargs); their documented parameters are checked in
+# tests/test_rnn.py. Defaults that differ only in spelling: "relu" for F.relu, () for None.
+_SIGNATURE_EXCEPTIONS = {"RNN", "LSTM", "GRU"}
+_SAME_DEFAULT = {("Transformer", "activation"), ("TransformerEncoderLayer", "activation"),
+                 ("TransformerDecoderLayer", "activation"), ("ModuleList", "modules")}
+
+
+@pytest.mark.parametrize("name", sorted(
+    n for n in nn.__all__ if n[0].isupper() and hasattr(torch.nn, n)
+    and n not in _SIGNATURE_EXCEPTIONS))
+def test_constructor_signature_is_torchs(name):
+    """Every parameter name is torch's, positional ones in torch's order, with torch's default."""
+    ours = inspect.signature(getattr(nn, name).__init__).parameters
+    theirs = inspect.signature(getattr(torch.nn, name).__init__).parameters
+    plain = [p for p in ours.values() if p.name != "self"
+             and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+    assert [p.name for p in plain if p.name not in theirs] == []
+    positional = [p.name for p in plain if p.kind is p.POSITIONAL_OR_KEYWORD]
+    torch_positional = [n for n, p in theirs.items()
+                        if n != "self" and p.kind is p.POSITIONAL_OR_KEYWORD]
+    assert positional == torch_positional[:len(positional)]
+    for p in plain:
+        default = theirs[p.name].default
+        if (name, p.name) in _SAME_DEFAULT or p.default is p.empty or default is p.empty:
+            continue
+        assert p.default == default, f"{name}({p.name}={p.default!r}), torch's is {default!r}"

@@ -29,15 +29,16 @@ class Linear(Module):
     starts from the same distribution.
     """
 
-    def __init__(self, in_features, out_features, bias=True, dtype=None):
+    def __init__(self, in_features, out_features, bias=True, device=None, dtype=None):
         super().__init__()
         for name, n in (("in_features", in_features), ("out_features", out_features)):
             if not isinstance(n, int) or isinstance(n, bool) or n < 0:
                 raise ValueError(f"Linear: {name} must be a non-negative int, got {n!r}")
         self.in_features, self.out_features = in_features, out_features
-        self.weight = Parameter(creation.empty(out_features, in_features, dtype=dtype))
+        self.weight = Parameter(creation.empty(out_features, in_features, dtype=dtype,
+                                               device=device))
         if bias:
-            self.bias = Parameter(creation.empty(out_features, dtype=dtype))
+            self.bias = Parameter(creation.empty(out_features, dtype=dtype, device=device))
         else:
             self.register_parameter("bias", None)
         self.reset_parameters()
@@ -75,16 +76,16 @@ class Flatten(Module):
 class Unflatten(Module):
     """Split dimension ``dim`` into ``sizes``: (N, 64) -> (N, 1, 8, 8) for Unflatten(1, (1, 8, 8))."""
 
-    def __init__(self, dim, sizes):
+    def __init__(self, dim, unflattened_size):
         super().__init__()
-        self.dim, self.sizes = dim, tuple(sizes)
+        self.dim, self.unflattened_size = dim, tuple(unflattened_size)
 
     def forward(self, x):
         d = self.dim % x.ndim
-        return x.reshape(tuple(x.shape[:d]) + self.sizes + tuple(x.shape[d + 1:]))
+        return x.reshape(tuple(x.shape[:d]) + self.unflattened_size + tuple(x.shape[d + 1:]))
 
     def extra_repr(self):
-        return f"dim={self.dim}, unflattened_size={self.sizes}"
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
 
 
 class _DropoutNd(Module):
