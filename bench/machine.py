@@ -36,9 +36,38 @@ def describe():
 
         facts["torch"] = torch.__version__
         facts["torch_threads"] = torch.get_num_threads()
+        facts["torch_cpu"] = torch.backends.cpu.get_cpu_capability()
     except ImportError:
         pass
     return facts
+
+
+AVX512_FLAGS = {"avx512f", "avx512dq", "avx512bw", "avx512vl"}
+AVX512_CORES = {"SkylakeX", "Cooperlake", "SapphireRapids"}  # OpenBLAS's names for them
+
+
+def blas_pin_note(facts):
+    """A line saying so when OPENBLAS_CORETYPE holds numpy's BLAS to kernels below the CPU's.
+
+    OpenBLAS picks its kernels from the CPU unless OPENBLAS_CORETYPE names
+    some; torch's MKL ignores that variable. On an AVX-512 CPU with the
+    variable set to Haswell (AVX2), as this project's machines set it,
+    numpy's float32 products take about twice as long as OpenBLAS's own
+    choice, and the ratios to torch say more about that setting than about
+    chainrule: so the benchmarks print it with every figure.
+    """
+    core = facts.get("OPENBLAS_CORETYPE")
+    try:
+        with open("/proc/cpuinfo") as f:
+            flags = next((set(line.split(":", 1)[1].split()) for line in f
+                          if line.startswith("flags")), set())
+    except OSError:
+        return None
+    if core and core not in AVX512_CORES and AVX512_FLAGS <= flags:
+        return (f"NOTE: OPENBLAS_CORETYPE={core} holds numpy's OpenBLAS to {core} kernels on this "
+                "AVX-512 CPU (torch's MKL uses AVX-512); `env -u OPENBLAS_CORETYPE` lets OpenBLAS "
+                "choose its own")
+    return None
 
 
 def check_quiet(allow_load=False):
@@ -46,6 +75,9 @@ def check_quiet(allow_load=False):
     facts = describe()
     print("machine: " + ", ".join(f"{k}={v}" for k, v in facts.items()))
     busy = facts["load_1m"] > QUIET_LOAD_PER_CORE * (facts["cores"] or 1)
+    pinned = blas_pin_note(facts)
+    if pinned:
+        print(pinned)
     if busy and not allow_load:
         raise SystemExit(
             f"load average {facts['load_1m']:.2f} on {facts['cores']} cores: the machine is not "

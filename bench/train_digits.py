@@ -48,7 +48,7 @@ def torch_model(model):
         elif kind == "Dropout":
             layers.append(torch.nn.Dropout(layer.p))
         elif kind == "Unflatten":
-            layers.append(torch.nn.Unflatten(layer.dim, layer.sizes))
+            layers.append(torch.nn.Unflatten(layer.dim, layer.unflattened_size))
         else:
             layers.append(getattr(torch.nn, kind)())
     twin = torch.nn.Sequential(*layers)

@@ -83,7 +83,7 @@ def topological_order(root, inputs_of):
                 continue
             inner = None
             for child in children:
-                if child is None:
+                if child is None or child in expanded:  # it would be skipped when popped
                     continue
                 if not inputs_of(child):
                     push(child)
@@ -138,6 +138,9 @@ def backpropagate(root, root_grad, inputs_of, chain_rule, receive, targets=None,
             if node in targets or any(child in on_path for child in inputs_of(node)):
                 on_path.add(node)
     pending = {root: root_grad}
+    if add is _add and on_path is None and not _observers.active:
+        _plain_pass(order, pending, inputs_of, chain_rule, receive)
+        return
     take = pending.pop
     summed = set()  # nodes whose pending gradient is a sum made here
     observers = _observers.active
@@ -169,6 +172,28 @@ def backpropagate(root, root_grad, inputs_of, chain_rule, receive, targets=None,
                 pending[child] = add(earlier, child_grad, child in summed)
                 summed.add(child)
 
+
+def _plain_pass(order, pending, inputs_of, chain_rule, receive):
+    """The loop of ``backpropagate`` for the common case, the same steps with less
+    bookkeeping: the whole graph, no observer, and sums made with ``+`` (no in-place
+    adds, so no record of which sums are owned). A node with several outputs still gets
+    an ``OutputGrads``."""
+    take, get = pending.pop, pending.get
+    for node in reversed(order):
+        grad = take(node, None)
+        if grad is None:
+            continue
+        grad = receive(node, grad)
+        child_grads = chain_rule(node, grad)
+        slots = node._next_slots
+        if slots is not None:
+            child_grads = [g if slot is None or g is None else OutputGrads.one(g, *slot)
+                           for g, slot in zip(child_grads, slots)]
+        for child, child_grad in zip(inputs_of(node), child_grads):
+            if child_grad is None or child is None:
+                continue
+            earlier = get(child)
+            pending[child] = child_grad if earlier is None else earlier + child_grad
 
 class OutputGrads:
     """The gradients of a node's several outputs, one per output (None: received none).
