@@ -26,6 +26,8 @@ bench: $(STAMP)
 	$(PY) bench/chunk_backward.py
 	$(PY) bench/rnn_step.py
 	$(PY) bench/ported_programs.py
+	$(PY) bench/model_sizes.py
+	$(PY) bench/graph_memory.py
 	$(PY) bench/distributed_allreduce.py
 	$(PY) bench/distributed_train.py
 

@@ -21,6 +21,7 @@ def describe():
         "python": platform.python_version(),
         "numpy": np.__version__,
         "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS"),
+        "isa": os.environ.get("CHAINRULE_BENCH_ISA", "as-set"),  # bench/isa.py
         "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE"),
     }
     try:
@@ -65,8 +66,8 @@ def blas_pin_note(facts):
         return None
     if core and core not in AVX512_CORES and AVX512_FLAGS <= flags:
         return (f"NOTE: OPENBLAS_CORETYPE={core} holds numpy's OpenBLAS to {core} kernels on this "
-                "AVX-512 CPU (torch's MKL uses AVX-512); `env -u OPENBLAS_CORETYPE` lets OpenBLAS "
-                "choose its own")
+                "AVX-512 CPU (torch's MKL uses AVX-512); run through bench/isa.py (avx2 or native) "
+                "to set both engines alike")
     return None
 
 
@@ -76,7 +77,7 @@ def check_quiet(allow_load=False):
     print("machine: " + ", ".join(f"{k}={v}" for k, v in facts.items()))
     busy = facts["load_1m"] > QUIET_LOAD_PER_CORE * (facts["cores"] or 1)
     pinned = blas_pin_note(facts)
-    if pinned:
+    if pinned and facts["isa"] == "as-set":
         print(pinned)
     if busy and not allow_load:
         raise SystemExit(

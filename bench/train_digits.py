@@ -5,14 +5,17 @@ For each configuration the chainrule run is ``chainrule.app.train``
 same architecture built from ``torch.nn``, starts from the same initial
 weights (copied from chainrule's model), sees the same standardised data
 in the same batch order, and uses torch.optim's Adam with the same
-hyper-parameters. Wall time covers the whole training loop including the
-per-epoch test evaluation; data loading is outside both.
+hyper-parameters. Both loops do the same bookkeeping: each step the loss
+value, the batch accuracy and the step's loss kept; each epoch the test loss
+and accuracy and a checkpoint of model, optimizer and history written to
+disk. Wall time covers the whole training loop; data loading is outside both.
 
     python bench/train_digits.py [--configs mlp cnn moons] [--json out.json]
 """
 
 import argparse
 import json
+import os
 import tempfile
 import time
 
@@ -66,20 +69,35 @@ def run_torch(config, model, train_set, test_set):
     X_test = torch.from_numpy(test_set.tensors[0].array)
     y_test = torch.from_numpy(test_set.tensors[1].array)
     accuracy = None
+    checkpoint = os.path.join(tempfile.mkdtemp(), "checkpoint.pt")
     start = time.perf_counter()
     for epoch in range(config.epochs):
         generator = np.random.default_rng([config.seed, epoch])
         twin.train()
+        seen, loss_sum, correct, step_losses = 0, 0.0, 0, []
         for features, labels in DataLoader(train_set, batch_size=config.batch_size, shuffle=True,
                                            generator=generator):
-            loss = torch.nn.functional.cross_entropy(twin(torch.from_numpy(features.array)),
-                                                     torch.from_numpy(labels.array))
+            labels = torch.from_numpy(labels.array)
+            logits = twin(torch.from_numpy(features.array))
+            loss = torch.nn.functional.cross_entropy(logits, labels)
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
+            # the bookkeeping chainrule's loop does each step: loss, accuracy, history
+            value = loss.item()
+            seen += len(labels)
+            loss_sum += value * len(labels)
+            correct += int((logits.argmax(1) == labels).sum())
+            step_losses.append(value)
         twin.eval()
         with torch.no_grad():
-            accuracy = (twin(X_test).argmax(1) == y_test).float().mean().item()
+            test_logits = twin(X_test)
+            test_loss = torch.nn.functional.cross_entropy(test_logits, y_test).item()
+            accuracy = (test_logits.argmax(1) == y_test).float().mean().item()
+        # and its checkpoint after every epoch
+        torch.save({"model": twin.state_dict(), "optimizer": optimizer.state_dict(),
+                    "history": (loss_sum / seen, correct / seen, test_loss, step_losses)},
+                   checkpoint)
     return time.perf_counter() - start, accuracy
 
 

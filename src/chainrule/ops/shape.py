@@ -171,6 +171,11 @@ def expand(input, *sizes):
 def _shape_arg(shape, op):
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = shape[0]
+    for n in shape:  # the common case first: plain ints, given as a tuple
+        if type(n) is not int:
+            break
+    else:
+        return shape if type(shape) is tuple else tuple(shape)
     for n in shape:
         if not isinstance(n, (int, np.integer)) or isinstance(n, bool):
             raise TypeError(f"{op}: sizes must be ints, got {type(n).__name__} {n!r}")
