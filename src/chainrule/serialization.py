@@ -125,6 +125,9 @@ def _is_file_object(f, method):
 
 def _flatten(obj, path, arrays, seen_arrays, open_containers):
     """The JSON node for ``obj``; its arrays go into ``arrays`` under their escaped path."""
+    exact = _PLAIN_NODES.get(type(obj))  # the common leaves first: a history holds thousands
+    if exact is not None:
+        return exact(obj)
     if isinstance(obj, Tensor):
         return _array_node("tensor", obj.array, path, arrays, seen_arrays)
     foreign = _torch_tensor(obj)
@@ -171,6 +174,15 @@ def _flatten(obj, path, arrays, seen_arrays, open_containers):
 
 
 _HOST = backend_for("cpu")
+
+#: The node of a value of exactly these types (subclasses take the general path).
+_PLAIN_NODES = {
+    float: lambda x: {"kind": "float", "value": repr(x)},  # repr keeps nan, inf and every bit
+    int: lambda x: {"kind": "int", "value": x},
+    bool: lambda x: {"kind": "bool", "value": x},
+    str: lambda x: {"kind": "str", "value": x},
+    type(None): lambda x: {"kind": "none"},
+}
 
 
 def _torch_tensor(obj):
