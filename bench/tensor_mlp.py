@@ -11,7 +11,17 @@ their losses after the timed steps agree (printed, as a check that all of
 them compute the same thing). Engines run in alternating rounds in one
 process; the figure is the median seconds per step.
 
-    python bench/tensor_mlp.py [--workload digits big] [--rounds 7] [--json out.json]
+Every engine runs on ``--threads`` BLAS and intra-op threads (1 by default).
+With 2 on this 2-core machine, numpy's OpenBLAS threads and torch's OpenMP
+threads, each pool spinning a while after its work as it waits for more, take
+the cores from each other when the engines alternate in one process: with 2
+threads torch's digits step measured 2.14 ms alternated against 1.01 ms in a
+process of its own, and its big step 43.3 ms against 16.5 ms. That is what
+made earlier versions of docs/benchmarks.md report PyTorch at twice its time
+or more.
+
+    python bench/tensor_mlp.py [--workload digits big] [--rounds 7] [--threads 1]
+                               [--json out.json]
 """
 
 import argparse
@@ -239,12 +249,22 @@ def main():
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--json")
     parser.add_argument("--allow-load", action="store_true", help="measure even on a busy machine")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="BLAS threads for numpy and intra-op threads for torch")
     args = parser.parse_args()
-    machine = check_quiet(args.allow_load)
 
     import torch
+    from threadpoolctl import threadpool_limits
 
-    torch.set_num_threads(2)  # numpy's OpenBLAS uses the machine's 2 cores too
+    torch.set_num_threads(args.threads)
+    with threadpool_limits(args.threads, user_api="blas"):
+        report = measure(args, check_quiet(args.allow_load))
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(report, f, indent=2)
+
+
+def measure(args, machine):
     report = {}
     for workload in args.workload:
         medians, losses = run(workload, args.rounds)
@@ -256,9 +276,7 @@ def main():
                   f"{seconds / reference:10.2f} {losses[name]:10.5f}")
         report[workload] = {"median_seconds": medians, "last_loss": losses}
     report["machine"] = machine
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(report, f, indent=2)
+    return report
 
 
 if __name__ == "__main__":
