@@ -236,8 +236,10 @@ def plot(rows, facts, args, path):
                    "params": "parameters"}[args.x])
     ax.set_ylabel("chainrule time / PyTorch time")
     load = "" if not facts.get("busy") else ", UNDER LOAD"
+    isa = {"as-set": "", "avx2": ", both engines at AVX2",
+           "native": ", each library's own kernels"}.get(facts.get("isa", "as-set"), "")
     ax.set_title(f"one training step, float32, {args.threads} thread(s), median of "
-                 f"{args.rounds} rounds{load}", fontsize=9)
+                 f"{args.rounds} rounds{isa}{load}", fontsize=9)
     ax.legend()
     fig.tight_layout()
     fig.savefig(path, dpi=120)
