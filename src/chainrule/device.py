@@ -19,6 +19,8 @@ rules) may still use numpy directly.
     device(type='cpu')
 """
 
+import math
+
 import numpy as np
 
 __all__ = ["device", "Backend", "array_module", "backend_of", "backend_for", "register_backend",
@@ -96,8 +98,29 @@ class Backend:
         self.xp = xp
 
     def add_at(self, target, index, values):
-        """``target[index] += values``, repeated indices adding up (numpy's ``add.at``)."""
-        self.xp.add.at(target, index, values)
+        """``target[index] += values``, repeated indices adding up (numpy's ``add.at``).
+
+        Rows picked by one integer array (an embedding's or a gather's gradient)
+        go through ``add.at`` on the flattened arrays, whose one-dimensional
+        loop is 5 to 6 times faster than its loop over rows (a (512, 64)
+        gradient into 65 rows: 38 against 240 µs) and adds in the same order,
+        so to the same bits.
+        """
+        xp = self.xp
+        if (xp is np and type(index) is np.ndarray and index.dtype.kind in "iu" and target.ndim > 1
+                and index.size and target.flags.c_contiguous and target.flags.writeable):
+            rows = target.shape[0]
+            low, high = int(index.min()), int(index.max())
+            if -rows <= low and high < rows:  # out of range: add.at raises its IndexError
+                width = math.prod(target.shape[1:])
+                if low < 0:
+                    index = np.where(index < 0, index + rows, index)
+                flat = (index.reshape(-1, 1) * width + np.arange(width)).reshape(-1)
+                rows_shape = index.shape + target.shape[1:]
+                xp.add.at(target.reshape(-1), flat,
+                          np.broadcast_to(values, rows_shape).reshape(-1))
+                return
+        xp.add.at(target, index, values)
 
     def as_strided(self, array, shape, strides):
         """A read-only view of ``array`` with the given shape and byte strides."""

@@ -42,32 +42,34 @@ class LayerNorm(Function):
     def forward(ctx, x, weight, bias, dims, eps):
         xp = array_module(x.array)
         values = x.array
-        mu = values.mean(axis=dims, keepdims=True)
-        centred = values - mu
-        variance = (centred * centred).mean(axis=dims, keepdims=True)
-        rstd = 1 / xp.sqrt(variance + values.dtype.type(eps))
-        xhat = centred * rstd
+        n = math.prod(values.shape[d] for d in dims)
+        rows = values.reshape(-1, n)  # (samples, normalised elements): one pass per step below
+        mu = rows.mean(axis=1, keepdims=True)
+        xhat = rows - mu
+        variance = xp.einsum("ij,ij->i", xhat, xhat) / n  # no temporary for the squares
+        rstd = (1 / xp.sqrt(variance + values.dtype.type(eps))).astype(values.dtype)[:, None]
+        xhat *= rstd
         ctx.save_for_backward(x, weight)
         ctx.dims, ctx.eps = dims, eps
-        ctx.xhat, ctx.rstd = xhat, rstd
-        out = xhat
-        if weight is not None:
-            out = out * weight.array
+        ctx.xhat, ctx.rstd = xhat, rstd  # as (samples, n) and (samples, 1)
+        if weight is None and bias is None:
+            return xhat.reshape(values.shape)
+        out = xhat * weight.array.reshape(-1) if weight is not None else xhat.copy()
         if bias is not None:
-            out = out + bias.array
-        return out
+            out += bias.array.reshape(-1)
+        return out.reshape(values.shape)
 
     @staticmethod
     def backward(ctx, grad):
         x, weight = ctx.saved_tensors
+        if not _mode.enabled:
+            return _layer_norm_backward_arrays(ctx, grad, x, weight)
+        # create_graph: the same formulas in Tensor ops, xhat and rstd as functions of x, so
+        # that they can be differentiated again
         dims = ctx.dims
-        if _mode.enabled:  # create_graph: xhat and rstd as functions of x, to differentiate again
-            centred = x - x.mean(dims, keepdim=True)
-            rstd = ((centred * centred).mean(dims, keepdim=True) + ctx.eps) ** -0.5
-            xhat = centred * rstd
-        else:
-            xhat = Tensor._make(ctx.xhat, False, None)
-            rstd = Tensor._make(ctx.rstd, False, None)
+        centred = x - x.mean(dims, keepdim=True)
+        rstd = ((centred * centred).mean(dims, keepdim=True) + ctx.eps) ** -0.5
+        xhat = centred * rstd
         needs_x, needs_weight, needs_bias = ctx.needs_input_grad
         lead = tuple(range(x.ndim - len(dims)))
         grad_x = grad_weight = grad_bias = None
@@ -80,6 +82,32 @@ class LayerNorm(Function):
         if needs_bias:
             grad_bias = grad.sum(lead) if lead else grad
         return grad_x, grad_weight, grad_bias
+
+
+def _layer_norm_backward_arrays(ctx, grad, x, weight):
+    """The first-order backward on the arrays saved by forward: the formulas of the class
+    docstring, each a pass over (samples, n) rows, without a graph."""
+    xp = array_module(grad.array)
+    xhat, rstd = ctx.xhat, ctx.rstd
+    n = xhat.shape[1]
+    g = grad.array.reshape(xhat.shape)
+    needs_x, needs_weight, needs_bias = ctx.needs_input_grad
+    normalized_shape = tuple(x.shape[d] for d in ctx.dims)
+    grad_x = grad_weight = grad_bias = None
+    if needs_x:
+        gw = g * weight.array.reshape(-1) if weight is not None else g.copy()
+        mean_gw = gw.mean(axis=1, keepdims=True)
+        mean_gw_xhat = (xp.einsum("ij,ij->i", gw, xhat) / n).astype(gw.dtype)[:, None]
+        gw -= mean_gw
+        gw -= xhat * mean_gw_xhat
+        gw *= rstd
+        grad_x = Tensor._make(gw.reshape(x.shape), False, None)
+    if needs_weight:
+        grad_weight = Tensor._make(xp.einsum("ij,ij->j", g, xhat).reshape(normalized_shape),
+                                   False, None)
+    if needs_bias:
+        grad_bias = Tensor._make(g.sum(axis=0).reshape(normalized_shape), False, None)
+    return grad_x, grad_weight, grad_bias
 
 
 @register("nn.functional", "torch")

@@ -1,0 +1,146 @@
+"""layer_norm, softmax and log_softmax take their first-order backward on arrays and the
+create_graph backward in Tensor ops: both equal the op composed from elementary ops (value,
+gradient, second order), and the rows scatter-add behind embedding's gradient equals numpy's
+add.at bit for bit."""
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+from chainrule.device import backend_for
+
+RNG = np.random.default_rng(7)
+
+
+def composed_layer_norm(x, weight, bias, dims, eps=1e-5):
+    centred = x - x.mean(dims, keepdim=True)
+    out = centred / ((centred * centred).mean(dims, keepdim=True) + eps).sqrt()
+    if weight is not None:
+        out = out * weight
+    return out + bias if bias is not None else out
+
+
+def composed_softmax(x, dim):
+    shifted = x - x.amax(dim, keepdim=True).detach()
+    e = shifted.exp()
+    return e / e.sum(dim, keepdim=True)
+
+
+def composed_log_softmax(x, dim):
+    shifted = x - x.amax(dim, keepdim=True).detach()
+    return shifted - shifted.exp().sum(dim, keepdim=True).log()
+
+
+def first_and_second_order(fn, inputs, w):
+    """d sum(fn * w)/d inputs, then d sum(those grads * v)/d inputs (v fixed per shape)."""
+    out = fn(*inputs)
+    grads = cr.autograd.grad((out * w).sum(), inputs, create_graph=True)
+    firsts = [g.detach().numpy() for g in grads]
+    total = sum((g * cr.tensor(np.random.default_rng(g.ndim).standard_normal(g.shape))).sum()
+                for g in grads)
+    seconds = cr.autograd.grad(total, inputs, allow_unused=True)
+    plain = cr.autograd.grad((fn(*inputs) * w).sum(), inputs)  # the array path
+    return out.detach().numpy(), firsts, [p.numpy() for p in plain], seconds
+
+
+CASES = [
+    ("layer_norm last dim", (4, 5, 6), (2,), True, True),
+    ("layer_norm two dims", (3, 4, 5), (1, 2), True, False),
+    ("layer_norm no affine", (2, 7), (1,), False, False),
+    ("layer_norm bias only", (2, 7), (1,), False, True),
+    ("layer_norm 1-d", (6,), (0,), True, True),
+]
+
+
+@pytest.mark.parametrize("name,shape,dims,with_weight,with_bias", CASES)
+def test_layer_norm_equals_its_composition(name, shape, dims, with_weight, with_bias):
+    normalized = tuple(shape[d] for d in dims)
+    x = cr.tensor(RNG.standard_normal(shape), requires_grad=True)
+    weight = cr.tensor(RNG.standard_normal(normalized), requires_grad=True) if with_weight else None
+    bias = cr.tensor(RNG.standard_normal(normalized), requires_grad=True) if with_bias else None
+    inputs = [t for t in (x, weight, bias) if t is not None]
+    w = cr.tensor(RNG.standard_normal(shape))
+
+    def fused(*args):
+        it = iter(args[1:])
+        return cr.layer_norm(args[0], normalized, next(it) if with_weight else None,
+                             next(it) if with_bias else None)
+
+    def composed(*args):
+        it = iter(args[1:])
+        return composed_layer_norm(args[0], next(it) if with_weight else None,
+                                   next(it) if with_bias else None, dims)
+
+    value, firsts, plain, seconds = first_and_second_order(fused, inputs, w)
+    c_value, c_firsts, c_plain, c_seconds = first_and_second_order(composed, inputs, w)
+    np.testing.assert_allclose(value, c_value, rtol=1e-10, atol=1e-12)
+    for a, b, p in zip(firsts, c_firsts, plain):
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-11)
+        np.testing.assert_allclose(p, b, rtol=1e-9, atol=1e-11)  # the array path
+    for a, b in zip(seconds, c_seconds):
+        if b is not None:
+            np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-8, atol=1e-10)
+
+
+@pytest.mark.parametrize("op,composed", [(cr.softmax, composed_softmax),
+                                         (cr.log_softmax, composed_log_softmax)])
+@pytest.mark.parametrize("shape,dim", [((3, 4, 5), -1), ((3, 4, 5), 1), ((6,), 0), ((2, 0, 3), 2)])
+def test_softmaxes_equal_their_compositions(op, composed, shape, dim):
+    x = cr.tensor(RNG.standard_normal(shape) * 3, requires_grad=True)
+    w = cr.tensor(RNG.standard_normal(shape))
+    value, firsts, plain, seconds = first_and_second_order(lambda t: op(t, dim), [x], w)
+    c_value, c_firsts, _, c_seconds = first_and_second_order(lambda t: composed(t, dim), [x], w)
+    np.testing.assert_allclose(value, c_value, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(firsts[0], c_firsts[0], rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(plain[0], c_firsts[0], rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(seconds[0].numpy(), c_seconds[0].numpy(), rtol=1e-9, atol=1e-11)
+
+
+def test_the_first_order_softmax_backward_is_the_tensor_formula_to_the_bit():
+    x = cr.tensor(RNG.standard_normal((4, 9)).astype(np.float32), requires_grad=True)
+    g = cr.tensor(RNG.standard_normal((4, 9)).astype(np.float32))
+    (plain,) = cr.autograd.grad(x.softmax(-1), x, g)
+    (graphed,) = cr.autograd.grad(x.softmax(-1), x, g, create_graph=True)
+    assert plain.dtype == cr.float32
+    np.testing.assert_array_equal(plain.numpy(), graphed.detach().numpy())
+
+
+def test_a_0d_softmax_is_one_with_zero_gradient():
+    x = cr.tensor(2.5, requires_grad=True)
+    y = cr.softmax(x, 0)
+    y.backward()
+    assert float(y) == 1.0 and float(x.grad) == 0.0
+
+
+@pytest.mark.parametrize("index_shape,rows,width", [((37,), 5, (3,)), ((4, 6), 9, (2, 3)),
+                                                     ((50,), 3, (1,))])
+def test_rows_scatter_add_is_add_at_to_the_bit(index_shape, rows, width):
+    backend = backend_for("cpu")
+    index = RNG.integers(-rows, rows, index_shape)
+    values = RNG.standard_normal(index_shape + width).astype(np.float32)
+    ours = np.zeros((rows,) + width, np.float32)
+    backend.add_at(ours, index, values)
+    theirs = np.zeros((rows,) + width, np.float32)
+    np.add.at(theirs, index, values)
+    np.testing.assert_array_equal(ours, theirs)
+
+
+def test_rows_scatter_add_broadcasts_values_and_refuses_bad_rows_as_add_at_does():
+    backend = backend_for("cpu")
+    ours, theirs = np.zeros((4, 3)), np.zeros((4, 3))
+    backend.add_at(ours, np.array([0, 2, 2]), np.array([1.0, 2.0, 3.0]))
+    np.add.at(theirs, np.array([0, 2, 2]), np.array([1.0, 2.0, 3.0]))
+    np.testing.assert_array_equal(ours, theirs)
+    with pytest.raises(IndexError):
+        backend.add_at(ours, np.array([0, 4]), np.ones((2, 3)))
+    np.testing.assert_array_equal(ours, theirs)  # nothing half-added
+
+
+def test_embedding_gradient_sums_repeated_rows():
+    weight = cr.tensor(RNG.standard_normal((5, 3)), requires_grad=True)
+    index = cr.tensor([[1, 4, 1], [0, 1, 4]])
+    g = RNG.standard_normal((2, 3, 3))
+    cr.nn.functional.embedding(index, weight).backward(cr.tensor(g))
+    expected = np.zeros((5, 3))
+    np.add.at(expected, index.numpy(), g)
+    np.testing.assert_allclose(weight.grad.numpy(), expected, rtol=1e-15)
