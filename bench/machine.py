@@ -88,3 +88,16 @@ def check_quiet(allow_load=False):
     if busy:
         print("WARNING: measured under load; these figures are not results")
     return facts
+
+
+def on_threads(threads, allow_load, measure):
+    """``measure(facts)`` with numpy's BLAS and torch's intra-op pool both at ``threads``,
+    once ``check_quiet`` has printed the machine facts and found it quiet; returns what
+    ``measure`` returns. (Engines alternate in one process: see tensor_mlp.py on why
+    more threads than cores between the two pools slow both.)"""
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    torch.set_num_threads(threads)
+    with threadpool_limits(threads, user_api="blas"):
+        return measure(check_quiet(allow_load))

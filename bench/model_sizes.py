@@ -49,8 +49,7 @@ import time
 
 import numpy as np
 import torch
-from machine import QUIET_LOAD_PER_CORE, check_quiet
-from threadpoolctl import threadpool_limits
+from machine import QUIET_LOAD_PER_CORE, on_threads
 
 import chainrule as cr
 
@@ -262,9 +261,7 @@ def main():
     args = parser.parse_args()
     if args.quick:
         args.rounds = min(args.rounds, 3)
-    torch.set_num_threads(args.threads)
-    with threadpool_limits(args.threads, user_api="blas"):
-        run(args, check_quiet(args.allow_load))
+    on_threads(args.threads, args.allow_load, lambda facts: run(args, facts))
 
 
 def run(args, facts):

@@ -26,9 +26,7 @@ import sys
 import time
 
 import numpy as np
-import torch
-from machine import check_quiet
-from threadpoolctl import threadpool_limits
+from machine import on_threads
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # tests.ported.loader: the one place programs are ported
@@ -99,9 +97,7 @@ def main():
     parser.add_argument("--allow-load", action="store_true")
     parser.add_argument("--json")
     args = parser.parse_args()
-    torch.set_num_threads(args.threads)
-    with threadpool_limits(args.threads, user_api="blas"):
-        run(args, check_quiet(args.allow_load))
+    on_threads(args.threads, args.allow_load, lambda facts: run(args, facts))
 
 
 def run(args, facts):

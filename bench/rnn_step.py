@@ -28,8 +28,7 @@ import time
 
 import numpy as np
 import torch
-from machine import check_quiet
-from threadpoolctl import threadpool_limits
+from machine import on_threads
 
 import chainrule as cr
 from chainrule import nn
@@ -102,9 +101,7 @@ def main():
     parser.add_argument("--allow-load", action="store_true")
     parser.add_argument("--json")
     args = parser.parse_args()
-    torch.set_num_threads(args.threads)
-    with threadpool_limits(args.threads, user_api="blas"):
-        run(args, check_quiet(args.allow_load))
+    on_threads(args.threads, args.allow_load, lambda facts: run(args, facts))
 
 
 def run(args, facts):

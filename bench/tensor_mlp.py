@@ -30,7 +30,7 @@ import statistics
 import time
 
 import numpy as np
-from machine import check_quiet
+from machine import on_threads
 
 LEARNING_RATE, MOMENTUM = 0.05, 0.9
 
@@ -253,12 +253,7 @@ def main():
                         help="BLAS threads for numpy and intra-op threads for torch")
     args = parser.parse_args()
 
-    import torch
-    from threadpoolctl import threadpool_limits
-
-    torch.set_num_threads(args.threads)
-    with threadpool_limits(args.threads, user_api="blas"):
-        report = measure(args, check_quiet(args.allow_load))
+    report = on_threads(args.threads, args.allow_load, lambda facts: measure(args, facts))
     if args.json:
         with open(args.json, "w") as f:
             json.dump(report, f, indent=2)

@@ -25,7 +25,7 @@ import tempfile
 import time
 
 import numpy as np
-from machine import check_quiet
+from machine import on_threads
 
 import chainrule
 from chainrule import app
@@ -143,12 +143,7 @@ def main():
     parser.add_argument("--json")
     args = parser.parse_args()
 
-    import torch
-    from threadpoolctl import threadpool_limits
-
-    torch.set_num_threads(args.threads)
-    with threadpool_limits(args.threads, user_api="blas"):
-        report = measure(args, check_quiet(args.allow_load))
+    report = on_threads(args.threads, args.allow_load, lambda facts: measure(args, facts))
     if args.json:
         with open(args.json, "w") as f:
             json.dump(report, f, indent=2)
