@@ -1,7 +1,9 @@
-"""layer_norm, softmax and log_softmax take their first-order backward on arrays and the
+"""The array fast paths give what the plain formulation gives.
+
+layer_norm, softmax and log_softmax take their first-order backward on arrays and the
 create_graph backward in Tensor ops: both equal the op composed from elementary ops (value,
-gradient, second order), and the rows scatter-add behind embedding's gradient equals numpy's
-add.at bit for bit."""
+gradient, second order). The rows scatter-add behind embedding's gradient equals numpy's
+add.at bit for bit, and relu's forward equals numpy's maximum(x, 0) bit for bit."""
 
 import numpy as np
 import pytest
@@ -144,3 +146,29 @@ def test_embedding_gradient_sums_repeated_rows():
     expected = np.zeros((5, 3))
     np.add.at(expected, index.numpy(), g)
     np.testing.assert_allclose(weight.grad.numpy(), expected, rtol=1e-15)
+
+
+@pytest.mark.parametrize("array", [
+    RNG.standard_normal((16, 32, 256)).astype(np.float32),  # the fast path
+    RNG.standard_normal((40, 50)),  # float64
+    RNG.standard_normal((64, 64, 8, 8)).astype(np.float32)[:, ::2],  # not contiguous
+    RNG.standard_normal((3, 5)).astype(np.float32),  # small
+])
+def test_relu_is_maximum_with_zero_to_the_bit(array):
+    array = array.copy() if array.flags.c_contiguous else array
+    flat = array.reshape(-1) if array.flags.c_contiguous else None
+    if flat is not None:
+        flat[:5] = [np.nan, -0.0, 0.0, -np.inf, np.inf]
+    out = cr.relu(cr.tensor(array)).numpy()
+    expected = np.maximum(array, 0)
+    assert out.dtype == expected.dtype and out.shape == expected.shape
+    np.testing.assert_array_equal(out, expected)
+    np.testing.assert_array_equal(np.signbit(out), np.signbit(expected))
+
+
+def test_relu_zeros_are_not_shared_writable_state():
+    big = cr.tensor(RNG.standard_normal(5000).astype(np.float32))
+    first = cr.relu(big)
+    first.add_(1.0)  # the result is its own array, not the cached zeros
+    again = cr.relu(-big.abs())
+    assert float(again.abs().sum()) == 0.0
