@@ -172,3 +172,13 @@ def test_relu_zeros_are_not_shared_writable_state():
     first.add_(1.0)  # the result is its own array, not the cached zeros
     again = cr.relu(-big.abs())
     assert float(again.abs().sum()) == 0.0
+
+
+def test_changing_a_layer_norm_output_in_place_leaves_its_gradient_alone():
+    x = cr.tensor(RNG.standard_normal((3, 4)), requires_grad=True)
+    g = cr.tensor(RNG.standard_normal((3, 4)))
+    (expected,) = cr.autograd.grad(cr.layer_norm(x, (4,)), x, g)
+    y = cr.layer_norm(x, (4,))
+    y.add_(5.0)  # the output's array is not the xhat the backward reads
+    (after,) = cr.autograd.grad(y, x, g)
+    np.testing.assert_array_equal(after.numpy(), expected.numpy())

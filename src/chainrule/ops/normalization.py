@@ -52,8 +52,8 @@ class LayerNorm(Function):
         ctx.save_for_backward(x, weight)
         ctx.dims, ctx.eps = dims, eps
         ctx.xhat, ctx.rstd = xhat, rstd  # as (samples, n) and (samples, 1)
-        if weight is None and bias is None:
-            return xhat.reshape(values.shape)
+        if weight is None and bias is None:  # a copy: the backward reads xhat
+            return xhat.reshape(values.shape).copy()
         out = xhat * weight.array.reshape(-1) if weight is not None else xhat.copy()
         if bias is not None:
             out += bias.array.reshape(-1)
