@@ -137,16 +137,9 @@ def _flatten(obj, path, arrays, seen_arrays, open_containers):
         return _array_node("ndarray", obj, path, arrays, seen_arrays)
     if isinstance(obj, np.generic):
         return _array_node("numpy_scalar", np.asarray(obj), path, arrays, seen_arrays)
-    if obj is None:
-        return {"kind": "none"}
-    if isinstance(obj, bool):
-        return {"kind": "bool", "value": obj}
-    if isinstance(obj, int):
-        return {"kind": "int", "value": int(obj)}
-    if isinstance(obj, float):
-        return {"kind": "float", "value": repr(float(obj))}  # repr keeps nan, inf and every bit
-    if isinstance(obj, str):
-        return {"kind": "str", "value": str(obj)}
+    for plain, node in _PLAIN_NODES.items():  # a subclass of a plain type, as its base
+        if isinstance(obj, plain):
+            return node(plain(obj))
     if isinstance(obj, (dict, list, tuple)):
         if id(obj) in open_containers:
             raise ValueError(f"save: the object at {_show(path)} contains itself; a checkpoint "
@@ -175,13 +168,13 @@ def _flatten(obj, path, arrays, seen_arrays, open_containers):
 
 _HOST = backend_for("cpu")
 
-#: The node of a value of exactly these types (subclasses take the general path).
+#: The node of a value of each plain type (bool before int, its base class).
 _PLAIN_NODES = {
-    float: lambda x: {"kind": "float", "value": repr(x)},  # repr keeps nan, inf and every bit
-    int: lambda x: {"kind": "int", "value": x},
-    bool: lambda x: {"kind": "bool", "value": x},
-    str: lambda x: {"kind": "str", "value": x},
     type(None): lambda x: {"kind": "none"},
+    bool: lambda x: {"kind": "bool", "value": x},
+    int: lambda x: {"kind": "int", "value": x},
+    float: lambda x: {"kind": "float", "value": repr(x)},  # repr keeps nan, inf and every bit
+    str: lambda x: {"kind": "str", "value": x},
 }
 
 

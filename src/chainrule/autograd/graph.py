@@ -158,10 +158,8 @@ def backpropagate(root, root_grad, inputs_of, chain_rule, receive, targets=None,
         if observers:
             for observer in observers:
                 observer(node, grad, children, child_grads)
-        slots = node._next_slots
-        if slots is not None:  # some children have several outputs: say which one this is
-            child_grads = [g if slot is None or g is None else OutputGrads.one(g, *slot)
-                           for g, slot in zip(child_grads, slots)]
+        if node._next_slots is not None:
+            child_grads = _tagged(child_grads, node._next_slots)
         for child, child_grad in zip(children, child_grads):
             if child_grad is None or child is None or (on_path is not None and child not in on_path):
                 continue
@@ -185,15 +183,21 @@ def _plain_pass(order, pending, inputs_of, chain_rule, receive):
             continue
         grad = receive(node, grad)
         child_grads = chain_rule(node, grad)
-        slots = node._next_slots
-        if slots is not None:
-            child_grads = [g if slot is None or g is None else OutputGrads.one(g, *slot)
-                           for g, slot in zip(child_grads, slots)]
+        if node._next_slots is not None:
+            child_grads = _tagged(child_grads, node._next_slots)
         for child, child_grad in zip(inputs_of(node), child_grads):
             if child_grad is None or child is None:
                 continue
             earlier = get(child)
             pending[child] = child_grad if earlier is None else earlier + child_grad
+
+
+def _tagged(child_grads, slots):
+    """Each gradient bound for one of several outputs of its child, as an ``OutputGrads``
+    saying which (``slots``: one ``(output_nr, num_outputs)`` or None per child)."""
+    return [g if slot is None or g is None else OutputGrads.one(g, *slot)
+            for g, slot in zip(child_grads, slots)]
+
 
 class OutputGrads:
     """The gradients of a node's several outputs, one per output (None: received none).

@@ -52,11 +52,12 @@ class LayerNorm(Function):
         ctx.save_for_backward(x, weight)
         ctx.dims, ctx.eps = dims, eps
         ctx.xhat, ctx.rstd = xhat, rstd  # as (samples, n) and (samples, 1)
-        if weight is None and bias is None:  # a copy: the backward reads xhat
-            return xhat.reshape(values.shape).copy()
-        out = xhat * weight.array.reshape(-1) if weight is not None else xhat.copy()
-        if bias is not None:
-            out += bias.array.reshape(-1)
+        if weight is not None:  # out is a new array in every case: the backward reads xhat
+            out = xhat * weight.array.reshape(-1)
+            if bias is not None:
+                out += bias.array.reshape(-1)
+        else:
+            out = xhat + bias.array.reshape(-1) if bias is not None else xhat.copy()
         return out.reshape(values.shape)
 
     @staticmethod
