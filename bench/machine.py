@@ -9,6 +9,8 @@ import platform
 
 import numpy as np
 
+from chainrule import host_memory
+
 #: Above this one-minute load average (per core) the machine is not quiet.
 QUIET_LOAD_PER_CORE = 0.25
 
@@ -23,6 +25,9 @@ def describe():
         "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS"),
         "isa": os.environ.get("CHAINRULE_BENCH_ISA", "as-set"),  # bench/isa.py
         "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE"),
+        # glibc malloc's thresholds as chainrule set them on import (host_memory.py), for
+        # both engines of the process; None: glibc's defaults or the environment's
+        "malloc": host_memory.settings,
     }
     try:
         from threadpoolctl import threadpool_info

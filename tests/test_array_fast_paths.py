@@ -182,3 +182,24 @@ def test_changing_a_layer_norm_output_in_place_leaves_its_gradient_alone():
     y.add_(5.0)  # the output's array is not the xhat the backward reads
     (after,) = cr.autograd.grad(y, x, g)
     np.testing.assert_array_equal(after.numpy(), expected.numpy())
+
+
+@pytest.mark.parametrize("shape,dtype", [((64, 4096), np.float32), ((64, 2048), np.float64),
+                                         ((8, 65536), np.float32), ((4096, 64), np.float32),
+                                         ((100, 3000), np.float32), ((0, 1024), np.float32),
+                                         ((256, 256), np.complex128), ((64, 1024), np.int16)])
+def test_transposed_copy_is_the_transpose_to_the_bit(shape, dtype):
+    """Staged through padded rows or not, the result is the C-contiguous transpose, a copy
+    unless the transpose already was C-contiguous (a Fortran-ordered source)."""
+    backend = backend_for("cpu")
+    rng = np.random.default_rng(5)
+    matrix = (rng.standard_normal(shape) * 100).astype(dtype)
+    for source in (matrix, matrix[:, ::2], np.asfortranarray(matrix)):
+        out = backend.transposed_copy(source)
+        assert out.flags.c_contiguous
+        if not source.T.flags.c_contiguous:
+            assert not np.shares_memory(out, source)
+        np.testing.assert_array_equal(out, source.T)
+        assert out.dtype == source.dtype
+        readable = backend.readable_down_columns(source)
+        np.testing.assert_array_equal(readable, source)

@@ -35,6 +35,12 @@ CASES = [  # x shape, weight shape, stride, padding, dilation, groups
     ((3, 2, 5, 5), (3, 2, 1, 1), 2, 0, 1, 1),
     ((2, 3, 11), (4, 3, 4), 3, 1, 2, 1),
     ((1, 2, 4, 5, 4), (2, 2, 2, 3, 2), 1, 1, 1, 1),
+    # stride 1: the input gradient as a convolution of the padded gradient
+    ((2, 4, 6, 7), (4, 2, 3, 3), 1, 1, 2, 2),
+    ((2, 4, 6, 7), (6, 2, 3, 3), 1, 1, 2, 2),  # more output channels than input: the fold
+    ((1, 3, 3, 4, 5), (3, 3, 3, 1, 2), 1, (0, 1, 1), 1, 1),
+    ((16, 16, 8, 8), (16, 16, 3, 3), 1, 1, 1, 1),  # rows staged before the transposes
+    ((2, 3, 5), (4, 3, 2), 1, 3, 1, 1),  # padding past the kernel's reach: the fold
 ]
 
 
@@ -57,8 +63,29 @@ def test_convolution_equals_the_composition(case):
         # second order: a scalar of both gradients, differentiated again
         hx, hw = cr.autograd.grad((gx * gx).sum() + (gw * gw * gw).sum(), (x, w))
         results.append([t.detach().numpy() for t in (y, gx, gw, hx, hw)])
-    for fast, slow in zip(*results):
-        np.testing.assert_allclose(fast, slow, rtol=1e-12, atol=1e-12)
+    for fast, slow in zip(*results):  # values reach 1e4: float64 rounding of sums in other orders
+        np.testing.assert_allclose(fast, slow, rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("xs,ws,dilation", [((2, 4, 5, 6), (4, 4, 2, 3), 1),
+                                            ((2, 3, 7), (3, 3, 4), 2),
+                                            ((1, 2, 3, 4, 4), (2, 2, 2, 1, 2), 1)])
+def test_same_padding_input_gradient_against_torch(xs, ws, dilation):
+    """'same' pads an even kernel more after than before: the stride-1 input gradient, a
+    convolution of the gradient padded (reach - after, reach - before), checked against
+    PyTorch to second order."""
+    x0, w0 = RNG.standard_normal(xs), RNG.standard_normal(ws)
+    conv_ours = {3: F.conv1d, 4: F.conv2d, 5: F.conv3d}[len(xs)]
+    conv_torch = getattr(torch.nn.functional, f"conv{len(xs) - 2}d")
+    grads = []
+    for lib, f in ((cr, conv_ours), (torch, conv_torch)):
+        x, w = lib.tensor(x0, requires_grad=True), lib.tensor(w0, requires_grad=True)
+        y = f(x, w, None, 1, "same", dilation)
+        gx, gw = lib.autograd.grad((y * y.detach().cos()).sum(), (x, w), create_graph=True)
+        hx, hw = lib.autograd.grad((gx * gx).sum() + (gw ** 3).sum(), (x, w))
+        grads.append([t.detach().numpy() for t in (y, gx, gw, hx, hw)])
+    for ours, theirs in zip(*grads):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-10)
 
 
 def test_convolution_gradient_of_the_output_gradient():

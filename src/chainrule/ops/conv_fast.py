@@ -35,6 +35,7 @@ from itertools import product
 
 from chainrule.autograd.function import Function
 from chainrule.device import array_module, backend_of
+from chainrule.ops._windows import Window
 
 
 class Convolution(Function):
@@ -127,24 +128,41 @@ class ConvolutionWeightGrad(Function):
 def _batch_last(image, sides, fill):
     """``image`` (N, C, *spatial) as (C, *padded, N), padded with ``fill`` (``sides`` as
     (before, after) pairs; a negative ``after`` cuts the end off); one copy."""
-    xp = array_module(image)
-    spatial = image.shape[2:]
-    kept = [size + min(after, 0) for size, (_, after) in zip(spatial, sides)]
-    moved = xp.moveaxis(image, 0, -1)
     if not any(before or after for before, after in sides):
-        return xp.ascontiguousarray(moved)
-    padded = xp.full((image.shape[1],) + tuple(size + before + after for size, (before, after)
-                                               in zip(spatial, sides)) + (image.shape[0],),
+        return _batch_to_last(image)
+    rows = backend_of(image).readable_down_columns(
+        image.reshape(image.shape[0], math.prod(image.shape[1:])))
+    return _padded_batch_last(rows.T.reshape(image.shape[1:] + image.shape[:1]), sides, fill)
+
+
+def _padded_batch_last(image, sides, fill=0):
+    """A batch-last image (C, *spatial, N) padded with ``fill`` (``sides`` as in
+    ``_batch_last``); a new array."""
+    xp = array_module(image)
+    spatial = image.shape[1:-1]
+    kept = [size + min(after, 0) for size, (_, after) in zip(spatial, sides)]
+    padded = xp.full((image.shape[0],) + tuple(size + before + after for size, (before, after)
+                                               in zip(spatial, sides)) + (image.shape[-1],),
                      fill, image.dtype)
     target = tuple(slice(before, before + k) for (before, _), k in zip(sides, kept))
-    padded[(slice(None),) + target] = moved[(slice(None),) + tuple(slice(0, k) for k in kept)]
+    padded[(slice(None),) + target] = image[(slice(None),) + tuple(slice(0, k) for k in kept)]
     return padded
+
+
+def _batch_to_last(array):
+    """``array`` (N, ...) as a new C-contiguous (..., N)."""
+    flat = array.reshape(array.shape[0], math.prod(array.shape[1:]))
+    return backend_of(array).transposed_copy(flat).reshape(array.shape[1:] + array.shape[:1])
 
 
 def columns(image, window):
     """Every window of ``image`` (N, C, *spatial), zero-padded: (C, *kernel, *out, N), one copy
     of a strided view."""
-    padded = _batch_last(image, window.padding, 0)
+    return _windows_of(_batch_last(image, window.padding, 0), window)
+
+
+def _windows_of(padded, window):
+    """Every window of a padded batch-last image (C, *spatial, N): (C, *kernel, *out, N)."""
     strides = padded.strides[1:-1]
     out = tuple((size - dil * (k - 1) - 1) // s + 1 for size, k, dil, s
                 in zip(padded.shape[1:-1], window.kernel, window.dilation, window.stride))
@@ -167,13 +185,13 @@ def convolve(cols, weight, groups):
     else:
         y = xp.matmul(weight.reshape(groups, out_channels // groups, depth),
                       cols.reshape(groups, depth, math.prod(rest)))
-    return xp.ascontiguousarray(xp.moveaxis(y.reshape((out_channels,) + tuple(rest)), -1, 0))
+    y = backend_of(cols).transposed_copy(y.reshape(out_channels * math.prod(rest[:-1]), rest[-1]))
+    return y.reshape(rest[-1:] + (out_channels,) + tuple(rest[:-1]))
 
 
 def _grad_matrix(grad, groups):
     """g (N, O, *out) as (groups, O/groups, out * N), one copy."""
-    xp = array_module(grad)
-    moved = xp.ascontiguousarray(xp.moveaxis(grad, 0, -1))
+    moved = _batch_to_last(grad)
     return moved.reshape(groups, grad.shape[1] // groups, math.prod(moved.shape[1:]))
 
 
@@ -191,12 +209,26 @@ def weight_grad(cols, grad, groups, kernel, g=None):
 
 
 def input_grad(grad, weight, window, groups, image_size, g=None):
-    """dx (N, C, *image_size) = fold(W^T @ g): the windows' gradients added back into place
-    (``g``: ``_grad_matrix(grad)`` if already made)."""
+    """dx (N, C, *image_size): each output's gradient spread over its window, weighted by the
+    kernel (``g``: ``_grad_matrix(grad)`` if already made).
+
+    In general fold(W^T @ g): the product (K = O/groups) writes C * kernel
+    numbers for each output position, which the fold adds back into place.
+    With stride 1, padding within the kernel's reach and O <= C it is a
+    convolution instead (``_input_grad_as_convolution``), which measured
+    faster there (float32, 3 x 3, one thread: 128 -> 64 channels on 8 x 8,
+    batch 64, 9.5 -> 7.0 ms; 64 -> 64 on 16 x 16, 21.3 -> 18.8 ms; with
+    O = 2C it was 4% slower, with O = 4C 5%).
+    """
     xp = array_module(grad)
     g = _grad_matrix(grad, groups) if g is None else g
     out_channels, group_channels = weight.shape[:2]
     kernel = tuple(weight.shape[2:])
+    reach = [dil * (k - 1) for k, dil in zip(kernel, window.dilation)]
+    if (out_channels <= group_channels * groups and all(s == 1 for s in window.stride)
+            and all(0 <= before <= r and 0 <= after <= r
+                    for (before, after), r in zip(window.padding, reach))):
+        return _input_grad_as_convolution(grad, weight, window, groups, image_size, g, reach)
     w = weight.reshape(groups, out_channels // groups, group_channels * math.prod(kernel))
     if groups == 1:
         cols = xp.matmul(w[0].T, g[0])
@@ -205,6 +237,34 @@ def input_grad(grad, weight, window, groups, image_size, g=None):
     rest = tuple(grad.shape[2:]) + (grad.shape[0],)  # (*out, N)
     return fold_columns(cols.reshape((group_channels * groups,) + kernel + rest), image_size,
                         window)
+
+
+def _input_grad_as_convolution(grad, weight, window, groups, image_size, g, reach):
+    """dx for stride 1: the gradient, padded by reach - padding on each side (reach =
+    (k - 1) * dilation), correlated with the kernel flipped and its channel axes swapped,
+
+        dx[n, c, i] = sum_{o, j} g_padded[n, o, i + j * dilation] * w[o, c, k - 1 - j],
+
+    one product with K = O/groups * kernel, as long as the forward's, and no fold."""
+    xp = array_module(grad)
+    out_channels, group_channels = weight.shape[:2]
+    kernel = tuple(weight.shape[2:])
+    n = grad.shape[0]
+    depth = out_channels // groups * math.prod(kernel)
+    flipped = weight[(slice(None), slice(None)) + (slice(None, None, -1),) * len(kernel)]
+    w = xp.swapaxes(flipped.reshape((groups, out_channels // groups, group_channels) + kernel),
+                    1, 2).reshape(groups, group_channels, depth)
+    sides = tuple((r - before, r - after) for (before, after), r in zip(window.padding, reach))
+    spread = Window(kernel, window.dilation, sides, (1,) * len(kernel))
+    image = g.reshape((out_channels,) + tuple(grad.shape[2:]) + (n,))
+    cols = _windows_of(_padded_batch_last(image, spread.padding), spread)
+    width = math.prod(image_size) * n
+    if groups == 1:
+        dx = xp.matmul(w[0], cols.reshape(depth, width))
+    else:
+        dx = xp.matmul(w, cols.reshape(groups, depth, width))
+    dx = backend_of(dx).transposed_copy(dx.reshape(group_channels * groups * width // n, n))
+    return dx.reshape((n, group_channels * groups) + tuple(image_size))
 
 
 def fold_columns(cols, image_size, window):

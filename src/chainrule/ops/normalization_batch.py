@@ -8,10 +8,13 @@ alone. With ``training`` (``use_input_stats``) the input's own biased
 statistics are used, and the running estimates, when given, move in place
 towards the input's mean and unbiased variance by ``momentum``, as in
 PyTorch; otherwise the running estimates are used. With the input's own
-statistics, batch norm is one ``Function`` (``BatchNormTraining``): one pass
-for the statistics, one for the affine map, and a backward of two per-channel
-sums and one pass, where the composition of mean, subtraction, power and
-the affine step made a dozen.
+statistics, batch norm is one ``Function`` (``BatchNormTraining``): the input
+centred once (and kept for the backward), per-channel sums by ``einsum``, the
+affine map in place, and a backward of two per-channel sums and three
+passes, where the composition of mean, subtraction, power and the affine
+step made a dozen. (64, 64, 8, 8) float32, forward + backward: 0.50 ms,
+against 0.90 ms with numpy's ``sum`` for the statistics and a fresh array
+for each step of the arithmetic.
 Its backward is written in ``Tensor`` ops; with ``create_graph=True`` it
 recomputes the statistics from ``x`` with differentiable ops, so second
 derivatives are exact. With the running estimates it is composed.
@@ -99,12 +102,13 @@ class BatchNormTraining(Function):
     """
 
     @staticmethod
-    def forward(ctx, x, weight, bias, mean, variance, eps):
+    def forward(ctx, x, weight, bias, mean, variance, eps, centred=None):
         xp = array_module(x.array)
         values = x.array
         shape = _channel_shape(values)
         rstd = 1 / xp.sqrt(variance + values.dtype.type(eps))
-        centred = values - mean.reshape(shape)
+        if centred is None:
+            centred = values - mean.reshape(shape)
         scale = rstd if weight is None else rstd * weight.array
         out = centred * scale.reshape(shape)
         if bias is not None:
@@ -134,24 +138,44 @@ class BatchNormTraining(Function):
             if needs_bias:
                 grad_bias = grad.sum(dims)
             return grad_x, grad_weight, grad_bias, None, None, None
-        return _batch_norm_backward(ctx, grad.array, weight, dims, needs_x, needs_weight,
+        return _batch_norm_backward(ctx, grad.array, weight, needs_x, needs_weight,
                                     needs_bias) + (None, None, None)
 
 
-def _batch_norm_backward(ctx, g, weight, dims, needs_x, needs_weight, needs_bias):
-    """The first-order gradients as arrays: two per-channel sums and one pass over g."""
+def _channel_sum(values, other=None):
+    """Per channel (dim 1), the sum over every other dim of ``values``, or of
+    ``values * other`` without making the product.
+
+    ``einsum`` over a (N, C, positions) view: 4 to 5 times faster than
+    ``sum(axis=(0, 2, 3))``, whose loop runs over each short row of
+    positions in turn ((64, 64, 8, 8) float32: 21 against 96 µs, with the
+    product 41 against 131 µs). Both add float32 and float64 in their own
+    dtype; half precision keeps ``sum``, which adds it in float32.
+    """
+    xp = array_module(values)
+    if values.dtype.itemsize < 4:
+        dims = (0,) + tuple(range(2, values.ndim))
+        return (values if other is None else values * other).sum(axis=dims)
+    rows = values.reshape(values.shape[0], values.shape[1], math.prod(values.shape[2:]))
+    if other is None:
+        return xp.einsum("ncp->c", rows)
+    return xp.einsum("ncp,ncp->c", rows, other.reshape(rows.shape))
+
+
+def _batch_norm_backward(ctx, g, weight, needs_x, needs_weight, needs_bias):
+    """The first-order gradients as arrays: two per-channel sums and three passes over g."""
     centred, rstd = ctx.centred, ctx.rstd
     shape = _channel_shape(g)
     count = g.size // rstd.size
-    sum_g = g.sum(axis=dims)
-    sum_gc = (g * centred).sum(axis=dims)  # sum(g * xhat) = rstd * sum_gc
+    sum_g = _channel_sum(g)
+    sum_gc = _channel_sum(g, centred)  # sum(g * xhat) = rstd * sum_gc
     grad_x = grad_weight = grad_bias = None
-    if needs_x:
+    if needs_x:  # (g - mean(g) - centred * rstd**2 * mean(g * centred)) * scale
         scale = rstd if weight is None else rstd * weight.array
-        mean_g = sum_g / count
-        slope = rstd * rstd * sum_gc / count
-        grad_x = Tensor._make((g - mean_g.reshape(shape) - centred * slope.reshape(shape))
-                              * scale.reshape(shape), False, None)
+        grad_x = g * scale.reshape(shape)
+        grad_x -= centred * (rstd * rstd * sum_gc / count * scale).reshape(shape)
+        grad_x -= (sum_g / count * scale).reshape(shape)
+        grad_x = Tensor._make(grad_x, False, None)
     if needs_weight:
         grad_weight = Tensor._make(sum_gc * rstd, False, None)
     if needs_bias:
@@ -160,19 +184,21 @@ def _batch_norm_backward(ctx, g, weight, dims, needs_x, needs_weight, needs_bias
 
 
 def batch_statistics(x):
-    """The per-channel mean and biased variance of ``x`` (arrays) over every dim but 1."""
+    """The per-channel mean and biased variance of ``x`` (arrays) over every dim but 1, and
+    ``x`` less its mean."""
     values = x.array
-    dims = (0,) + tuple(range(2, values.ndim))
-    mean = values.mean(axis=dims)
+    count = values.size // values.shape[1]
+    mean = _channel_sum(values) / values.dtype.type(count)
     centred = values - mean.reshape(_channel_shape(values))
-    return mean, (centred * centred).mean(axis=dims)
+    return mean, _channel_sum(centred, centred) / values.dtype.type(count), centred
 
 
 def batch_norm_training(x, weight, bias, eps):
     """Batch norm with the input's own statistics, as one node; also the statistics (arrays:
     mean and biased variance, per channel) for the caller's running estimates."""
-    mean, variance = batch_statistics(x)
-    return BatchNormTraining.apply(x, weight, bias, mean, variance, eps), mean, variance
+    mean, variance, centred = batch_statistics(x)
+    out = BatchNormTraining.apply(x, weight, bias, mean, variance, eps, centred=centred)
+    return out, mean, variance
 
 
 @register("nn.functional")
