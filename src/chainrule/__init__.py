@@ -14,7 +14,7 @@ listed in this file: each is declared once, next to its ``Function``, and
 
 import numpy as _np
 
-from chainrule import ops, random  # every op's declaration runs: the registry is complete
+from chainrule import ops, random, threads  # every declaration runs: the registry is complete
 from chainrule import (_missing, autograd, backends, cuda, data, debug, func, linalg, nn,
                        optim, safetensors, special, utils, viz)
 from chainrule.autograd import functional as _autograd_functional  # noqa: F401  (autograd.functional)
