@@ -9,10 +9,10 @@ more than twice that threshold lies free there. With those defaults most of
 a step's memory goes back to the system and returns as page faults: the
 digits CNN's training step (float32, batch 64, 2 threads) took 1,800 to
 2,900 faults and 11.6 to 18.1 ms (median 14.5, eight fresh processes); with
-freed memory kept, one fault and 8.3 to 13.5 ms (median 10.6). PyTorch's own step took 662 faults, and none kept. PyTorch
-leaves this to its users (its CPU tuning guide suggests preloading jemalloc
-or tcmalloc); chainrule, whose every op result is a fresh numpy array,
-sets it on import.
+freed memory kept, one fault and 8.3 to 13.5 ms (median 10.6). PyTorch's own
+step took 662 faults, and none kept. PyTorch leaves this to its users (its
+CPU tuning guide suggests preloading jemalloc or tcmalloc); chainrule, whose
+every op result is a fresh numpy array, sets it on import.
 
 What is set: the two thresholds where glibc's own adjustment would end,
 fixed from the start. Blocks below 32 MiB come from the heap, and the heap

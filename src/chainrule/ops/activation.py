@@ -18,7 +18,7 @@ import numpy as np
 
 from chainrule.autograd.function import Function
 from chainrule.autograd.grad_mode import _mode
-from chainrule.device import array_module
+from chainrule.device import array_module, backend_of
 from chainrule.ops.elementwise import exp
 from chainrule.registry import register
 from chainrule.tensor import Tensor, _check_dim
@@ -33,7 +33,7 @@ class Softmax(Function):
         xp = array_module(x.array)
         exps = xp.asarray(_shifted(x.array, dim))  # an array even for a 0-d input
         xp.exp(exps, out=exps)  # in place: one array for the whole forward
-        exps /= exps.sum(axis=dim, keepdims=True)
+        exps /= backend_of(exps).sum_along(exps, dim)
         return ctx.save_result(exps)
 
     @staticmethod
@@ -41,7 +41,7 @@ class Softmax(Function):
         s = ctx.result
         if not _mode.enabled:  # first order: the same formula on the arrays, no graph
             g, values = grad.array, s.array
-            out = g - (g * values).sum(axis=ctx.dim, keepdims=True)
+            out = g - backend_of(g).sum_along(g, ctx.dim, values)
             out *= values
             return Tensor._make(out, False, None)
         return s * (grad - (grad * s).sum(ctx.dim, keepdim=True))
@@ -56,7 +56,7 @@ class LogSoftmax(Function):
         xp = array_module(x.array)
         shifted = _shifted(x.array, dim)
         with np.errstate(divide="ignore"):  # an all -inf slice gives nan, as in PyTorch
-            log_total = xp.log(xp.exp(shifted).sum(axis=dim, keepdims=True))
+            log_total = xp.log(backend_of(shifted).sum_along(xp.exp(shifted), dim))
         return ctx.save_result(shifted - log_total)
 
     @staticmethod
@@ -64,7 +64,7 @@ class LogSoftmax(Function):
         if not _mode.enabled:  # first order: the same formula on the arrays, no graph
             g = grad.array
             probabilities = array_module(g).exp(ctx.result.array)
-            probabilities *= g.sum(axis=ctx.dim, keepdims=True)
+            probabilities *= backend_of(g).sum_along(g, ctx.dim)
             return Tensor._make(g - probabilities, False, None)
         return grad - exp(ctx.result) * grad.sum(ctx.dim, keepdim=True)
 
@@ -88,7 +88,7 @@ def log_softmax(input, dim=None, *, dtype=None):
 
 def _shifted(values, dim):
     """values minus the maximum of each slice along dim: exp of it cannot overflow."""
-    top = array_module(values).max(values, axis=dim, keepdims=True, initial=-np.inf)
+    top = backend_of(values).max_along(values, dim, initial=-np.inf)
     with np.errstate(invalid="ignore"):  # inf - inf = nan, as PyTorch gives for such slices
         return values - top
 

@@ -25,7 +25,7 @@ import numpy as np
 
 from chainrule.autograd.function import Function
 from chainrule.autograd.grad_mode import _mode
-from chainrule.device import array_module
+from chainrule.device import array_module, backend_of
 from chainrule.registry import register
 from chainrule.tensor import Tensor
 
@@ -44,7 +44,7 @@ class LayerNorm(Function):
         values = x.array
         n = math.prod(values.shape[d] for d in dims)
         rows = values.reshape(-1, n)  # (samples, normalised elements): one pass per step below
-        mu = rows.mean(axis=1, keepdims=True)
+        mu = backend_of(rows).mean_along(rows, 1)
         xhat = rows - mu
         variance = xp.einsum("ij,ij->i", xhat, xhat) / n  # no temporary for the squares
         rstd = (1 / xp.sqrt(variance + values.dtype.type(eps))).astype(values.dtype)[:, None]
@@ -97,7 +97,7 @@ def _layer_norm_backward_arrays(ctx, grad, x, weight):
     grad_x = grad_weight = grad_bias = None
     if needs_x:
         gw = g * weight.array.reshape(-1) if weight is not None else g.copy()
-        mean_gw = gw.mean(axis=1, keepdims=True)
+        mean_gw = backend_of(gw).mean_along(gw, 1)
         mean_gw_xhat = (xp.einsum("ij,ij->i", gw, xhat) / n).astype(gw.dtype)[:, None]
         gw -= mean_gw
         gw -= xhat * mean_gw_xhat
