@@ -28,6 +28,7 @@ bench: $(STAMP)
 	$(PY) bench/ported_programs.py
 	$(PY) bench/model_sizes.py
 	$(PY) bench/graph_memory.py
+	$(PY) bench/page_faults.py
 	$(PY) bench/distributed_allreduce.py
 	$(PY) bench/distributed_train.py
 
