@@ -32,7 +32,6 @@ SETTINGS = {"kept": {}, "returned": {"CHAINRULE_KEEP_FREED_MEMORY": "0"}}
 def one_process(steps, threads):
     """In a fresh interpreter: each engine's median step (ms) and page faults per step."""
     import torch
-    from threadpoolctl import threadpool_limits
     from train_digits import torch_model
 
     import chainrule as cr
@@ -40,6 +39,7 @@ def one_process(steps, threads):
     from chainrule.app.models import build_model
 
     torch.set_num_threads(threads)
+    cr.set_num_threads(threads)
     model = build_model("cnn", 64, 10, [256, 256])
     twin = torch_model(model)
     rng = np.random.default_rng(0)
@@ -50,25 +50,24 @@ def one_process(steps, threads):
         "torch": (torch, twin, torch.optim.Adam(twin.parameters(), lr=2e-3)),
     }
     result = {"malloc": host_memory.settings}
-    with threadpool_limits(threads, user_api="blas"):
-        for name, (lib, net, optimizer) in engines.items():
-            inputs, labels = lib.tensor(x), lib.tensor(y)
+    for name, (lib, net, optimizer) in engines.items():
+        inputs, labels = lib.tensor(x), lib.tensor(y)
 
-            def step():
-                optimizer.zero_grad()
-                lib.nn.functional.cross_entropy(net(inputs), labels).backward()
-                optimizer.step()
+        def step():
+            optimizer.zero_grad()
+            lib.nn.functional.cross_entropy(net(inputs), labels).backward()
+            optimizer.step()
 
-            for _ in range(10):
-                step()
-            times = []
-            faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
-            for _ in range(steps):
-                start = time.perf_counter()
-                step()
-                times.append(time.perf_counter() - start)
-            faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults
-            result[name] = {"ms": 1e3 * statistics.median(times), "faults": faults / steps}
+        for _ in range(10):
+            step()
+        times = []
+        faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+        for _ in range(steps):
+            start = time.perf_counter()
+            step()
+            times.append(time.perf_counter() - start)
+        faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults
+        result[name] = {"ms": 1e3 * statistics.median(times), "faults": faults / steps}
     return result
 
 
