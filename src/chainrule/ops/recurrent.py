@@ -138,8 +138,8 @@ class LSTMLayer(Function):
         x_t = xp.empty((T, G, N), dtype=dtype)  # the steps' inputs, transposed and scaled
         xp.multiply(X.transpose(0, 2, 1), m[:, None], out=x_t)
         acts = xp.empty((T, G, N), dtype=dtype)
-        cs = xp.empty((T + 1, H, N), dtype=dtype)  # cs[k]: the cell state before step k, transposed
-        hs = xp.empty((T + 1, H, N), dtype=dtype)  # hs[k]: the hidden state before step k, transposed
+        cs = xp.empty((T + 1, H, N), dtype=dtype)  # cs[k]: the cell state before step k, as (H, N)
+        hs = xp.empty((T + 1, H, N), dtype=dtype)  # hs[k]: the hidden state before step k
         tcs = xp.empty((T, H, N), dtype=dtype)
         ig = xp.empty((H, N), dtype=dtype)
         cs[0] = 0 if c0 is None else _state(c0.array, N, H).T
@@ -168,9 +168,8 @@ class LSTMLayer(Function):
             ctx.time_dim, ctx.reverse, ctx.seq_shape = time_dim, reverse, seq_shape
         if single:
             return _final(hs[1].T, None), _final(cs[1].T, None)
-        return (_outputs(xp, hs.transpose(0, 2, 1), time_dim, reverse), _final(hs[T].T, state_shape),
-                _final(cs[T].T, state_shape))
-
+        return (_outputs(xp, hs.transpose(0, 2, 1), time_dim, reverse),
+                _final(hs[T].T, state_shape), _final(cs[T].T, state_shape))
 
     @staticmethod
     def backward(ctx, *grads):
