@@ -14,7 +14,7 @@ PyTorch's gate order:
 with s(x) = 1 / (1 + e**-x), computed as 1/2 tanh(x / 2) + 1/2 (the same to
 float rounding; see ``_gate_scales``). The forward is array code: per step
 one matrix product and about ten in-place array operations, with the gate
-activations kept for the backward. The LSTM runs on the states' transposes
+activations kept for the backward. Both run on the states' transposes
 (see ``LSTMLayer``). The backward is backpropagation through time: the
 parts of the gate derivatives that do not depend on the incoming gradient
 are computed for all steps at once, then one product per step carries the
@@ -82,6 +82,14 @@ def _outputs(xp, hs, time_dim, reverse):
     shape.insert(time_dim, T)
     out = xp.empty(tuple(shape), dtype=hs.dtype)
     _step_view(out, time_dim, reverse)[...] = hs[1:]
+    return out
+
+
+def _swapped(xp, steps):
+    """A new C-contiguous (T, B, A) copy of ``steps`` (T, A, B): the recurrences' transposed
+    states and gradients to and from the layout of xg and the outputs."""
+    out = xp.empty((steps.shape[0], steps.shape[2], steps.shape[1]), dtype=steps.dtype)
+    out[...] = steps.transpose(0, 2, 1)
     return out
 
 
@@ -202,10 +210,9 @@ def _lstm_backward_arrays(ctx, saved, g_out, g_h, g_c):
     P = o * (1 - tcs * tcs)  # dc'/dh' through h' = o tanh(c')
     d_a = xp.empty((T, G, N), dtype=acts.dtype)
     d_a4 = d_a.reshape(T, 4, H, N)
-    steps_out = None
-    if g_out is not None:  # the outputs' gradients, transposed like the states
-        steps_out = xp.empty((T, H, N), dtype=acts.dtype)
-        steps_out[...] = _step_view(g_out.array, ctx.time_dim, ctx.reverse).transpose(0, 2, 1)
+    steps_out = None  # the outputs' gradients, transposed like the states
+    if g_out is not None:
+        steps_out = _swapped(xp, _step_view(g_out.array, ctx.time_dim, ctx.reverse))
     w_t = backend_of(w_hh.array).transposed_copy(w_hh.array)  # (H, 4H)
     dh = xp.zeros((H, N), dtype=acts.dtype) if g_h is None else _state(g_h.array, N, H).T
     dc = None if g_c is None else _state(g_c.array, N, H).T
@@ -221,15 +228,15 @@ def _lstm_backward_arrays(ctx, saved, g_out, g_h, g_c):
         dc = dct * f[k]
         if k or (needs_h0 and h0 is not None):
             dh = xp.matmul(w_t, d_a[k])
-    d_rows = xp.empty((T, N, G), dtype=acts.dtype)  # d_a back in xg's layout
-    d_rows[...] = d_a.transpose(0, 2, 1)
+    d_rows = _swapped(xp, d_a) if needs_xg or needs_w else None  # d_a in xg's layout
     grad_w = None
     if needs_w:
-        h_rows = xp.empty((T, N, H), dtype=acts.dtype)
-        h_rows[...] = hs[:T].transpose(0, 2, 1)
-        grad_w = xp.matmul(d_rows.reshape(T * N, G).T, h_rows.reshape(T * N, H))
-    grad_xg = d_rows[0] if ctx.time_dim is None else _from_steps(d_rows, ctx.time_dim, ctx.reverse)
-    return (_grad_tensor(grad_xg, xg) if needs_xg else None,
+        grad_w = xp.matmul(d_rows.reshape(T * N, G).T, _swapped(xp, hs[:T]).reshape(T * N, H))
+    grad_xg = None
+    if needs_xg:
+        grad_xg = d_rows[0] if ctx.time_dim is None else _from_steps(d_rows, ctx.time_dim,
+                                                                     ctx.reverse)
+    return (_grad_tensor(grad_xg, xg),
             _grad_tensor(_final(dh.T, None), h0) if needs_h0 else None,
             _grad_tensor(_final(dc.T, None), c0) if needs_c0 else None,
             _grad_tensor(grad_w, w_hh))
@@ -292,7 +299,11 @@ def lstm_layer(xg, h0, c0, w_hh, time_dim=0, reverse=False, seq_shape=None, stat
 
 
 class GRULayer(Function):
-    """GRU over time: r, z = s(xg + h W_hh^T + b_hh), n = tanh(xg_n + r a_n), h' = n + z (h - n);  d/d(xg, h0, W_hh, b_hh) by backpropagation through time."""
+    """GRU over time: r, z = s(xg + h W_hh^T + b_hh), n = tanh(xg_n + r a_n), h' = n + z (h - n);  d/d(xg, h0, W_hh, b_hh) by backpropagation through time.
+
+    As ``LSTMLayer``, on the states' transposes: a step's product is
+    W_hh (3H, H) @ h^T (H, N), each gate a contiguous block of rows.
+    """
 
     @staticmethod
     def forward(ctx, xg, h0, w_hh, b_hh, time_dim=0, reverse=False, seq_shape=None,
@@ -305,41 +316,46 @@ class GRULayer(Function):
         H = G // 3
         dtype = X.dtype
         m, _ = _gate_scales(xp, dtype, H, 3, (0, 1))
-        w_t = _scaled(xp, w_hh.array.T, m)  # r, z rows halved (see _gate_scales); n as is
-        b = None if b_hh is None else b_hh.array * m
-        X = _scaled(xp, X, m)
-        acts = xp.empty((T, N, G), dtype=dtype)  # r, z, n
-        hgs = xp.empty((T, N, G), dtype=dtype)  # h W_hh^T + b_hh (the r, z parts halved)
-        hs = xp.empty((T + 1, N, H), dtype=dtype)
-        hs[0] = 0 if h0 is None else _state(h0.array, N, H)
+        w = _scaled(xp, w_hh.array, m[:, None])  # r, z rows halved (see _gate_scales); n as is
+        b = None
+        if b_hh is not None:  # as whole (3H, N) blocks: a column would add N numbers at a time
+            b = xp.empty((G, N), dtype=dtype)
+            xp.multiply(b_hh.array[:, None], m[:, None], out=b)
+        x_t = xp.empty((T, G, N), dtype=dtype)  # the steps' inputs, transposed and scaled
+        xp.multiply(X.transpose(0, 2, 1), m[:, None], out=x_t)
+        acts = xp.empty((T, G, N), dtype=dtype)  # r, z, n
+        hgs = xp.empty((T, G, N), dtype=dtype)  # W_hh h^T + b_hh (the r, z parts halved)
+        hs = xp.empty((T + 1, H, N), dtype=dtype)  # hs[k]: the hidden state before step k
+        hs[0] = 0 if h0 is None else _state(h0.array, N, H).T
         for k in range(T):
-            hg, a, x = hgs[k], acts[k], X[k]
+            hg, a, x = hgs[k], acts[k], x_t[k]
             if k == 0 and h0 is None:
                 hg[...] = 0 if b is None else b
             else:
-                xp.matmul(hs[k], w_t, out=hg)
+                xp.matmul(w, hs[k], out=hg)
                 if b is not None:
                     hg += b
-            rz = a[:, :2 * H]
-            xp.add(x[:, :2 * H], hg[:, :2 * H], out=rz)
+            rz = a[:2 * H]
+            xp.add(x[:2 * H], hg[:2 * H], out=rz)
             xp.tanh(rz, out=rz)
             rz *= 0.5
             rz += 0.5
-            n = a[:, 2 * H:]
-            xp.multiply(a[:, :H], hg[:, 2 * H:], out=n)
-            n += x[:, 2 * H:]
+            n = a[2 * H:]
+            xp.multiply(a[:H], hg[2 * H:], out=n)
+            n += x[2 * H:]
             xp.tanh(n, out=n)
             new_h = hs[k + 1]
             xp.subtract(hs[k], n, out=new_h)
-            new_h *= a[:, H:2 * H]
+            new_h *= a[H:2 * H]
             new_h += n
         if ctx._recording:
             ctx.save_for_backward(xg, h0, w_hh, b_hh)
             ctx.arrays = acts, hgs, hs
             ctx.time_dim, ctx.reverse, ctx.seq_shape = time_dim, reverse, seq_shape
         if single:
-            return hs[1]
-        return _outputs(xp, hs, time_dim, reverse), _final(hs[T], state_shape)
+            return _final(hs[1].T, None)
+        return (_outputs(xp, hs.transpose(0, 2, 1), time_dim, reverse),
+                _final(hs[T].T, state_shape))
 
     @staticmethod
     def backward(ctx, *grads):
@@ -355,43 +371,52 @@ class GRULayer(Function):
 
 
 def _gru_backward_arrays(ctx, saved, g_out, g_h):
-    """Backpropagation through time on the saved activations, in array code."""
+    """Backpropagation through time on the saved activations, in array code (states transposed,
+    as in the forward)."""
     xg, h0, w_hh, b_hh = saved
     acts, hgs, hs = ctx.arrays
     xp = array_module(acts)
-    T, N, G = acts.shape
+    T, G, N = acts.shape
     H = G // 3
-    r, z, n = acts[..., :H], acts[..., H:2 * H], acts[..., 2 * H:]
+    r, z, n = acts[:, :H], acts[:, H:2 * H], acts[:, 2 * H:]
     # d(xg_r), d(xg_z), d(xg_n) = dn_pre Kr, dh Kz, dh Kn, with dn_pre = d(xg_n)
-    K = xp.empty((T, N, 3, H), dtype=acts.dtype)
-    xp.multiply(hgs[..., 2 * H:], r * (1 - r), out=K[:, :, 0])
-    xp.multiply(hs[:T] - n, z * (1 - z), out=K[:, :, 1])
-    xp.multiply(1 - z, 1 - n * n, out=K[:, :, 2])
-    d_x = xp.empty((T, N, G), dtype=acts.dtype)  # gradient of xg, step by step
-    d_hg = xp.empty((T, N, G), dtype=acts.dtype)  # gradient of h W_hh^T + b_hh
-    d_x3 = d_x.reshape(T, N, 3, H)
-    R = xp.ones((T, N, G), dtype=acts.dtype)  # d_hg = d_x R: (1, 1, r) per gate
-    R[..., 2 * H:] = r
-    steps_out = None if g_out is None else _step_view(g_out.array, ctx.time_dim, ctx.reverse)
-    w = w_hh.array
-    dh = xp.zeros((N, H), dtype=acts.dtype) if g_h is None else _state(g_h.array, N, H)
+    K = xp.empty((T, 3, H, N), dtype=acts.dtype)
+    xp.multiply(hgs[:, 2 * H:], r * (1 - r), out=K[:, 0])
+    xp.multiply(hs[:T] - n, z * (1 - z), out=K[:, 1])
+    xp.multiply(1 - z, 1 - n * n, out=K[:, 2])
+    d_x = xp.empty((T, G, N), dtype=acts.dtype)  # gradient of xg, step by step
+    d_hg = xp.empty((T, G, N), dtype=acts.dtype)  # gradient of W_hh h^T + b_hh
+    d_x3 = d_x.reshape(T, 3, H, N)
+    R = xp.ones((T, G, N), dtype=acts.dtype)  # d_hg = d_x R: (1, 1, r) per gate
+    R[:, 2 * H:] = r
+    steps_out = None  # the outputs' gradients, transposed like the states
+    if g_out is not None:
+        steps_out = _swapped(xp, _step_view(g_out.array, ctx.time_dim, ctx.reverse))
+    w_t = backend_of(w_hh.array).transposed_copy(w_hh.array)  # (H, 3H)
+    dh = xp.zeros((H, N), dtype=acts.dtype) if g_h is None else _state(g_h.array, N, H).T
     needs_xg, needs_h0, needs_w, needs_b = ctx.needs_input_grad
     for k in range(T - 1, -1, -1):
         if steps_out is not None:
             dh = dh + steps_out[k]
-        xp.multiply(dh[:, None, :], K[k, :, 1:], out=d_x3[k, :, 1:])
-        xp.multiply(d_x3[k, :, 2], K[k, :, 0], out=d_x3[k, :, 0])
+        xp.multiply(dh, K[k, 1:], out=d_x3[k, 1:])
+        xp.multiply(d_x3[k, 2], K[k, 0], out=d_x3[k, 0])
         xp.multiply(d_x[k], R[k], out=d_hg[k])
         if k or (needs_h0 and h0 is not None):
             dh_prev = dh * z[k]
-            dh_prev += xp.matmul(d_hg[k], w)
+            dh_prev += xp.matmul(w_t, d_hg[k])
             dh = dh_prev
-    rows = d_hg.reshape(T * N, G)
-    grad_w = xp.matmul(rows.T, hs[:T].reshape(T * N, H)) if needs_w else None
-    grad_b = rows.sum(0) if needs_b else None
-    grad_xg = d_x[0] if ctx.time_dim is None else _from_steps(d_x, ctx.time_dim, ctx.reverse)
-    return (_grad_tensor(grad_xg, xg) if needs_xg else None,
-            _grad_tensor(dh, h0) if needs_h0 else None,
+    grad_w = grad_b = None
+    if needs_w or needs_b:
+        rows = _swapped(xp, d_hg).reshape(T * N, G)
+        grad_w = xp.matmul(rows.T, _swapped(xp, hs[:T]).reshape(T * N, H)) if needs_w else None
+        grad_b = rows.sum(0) if needs_b else None
+    grad_xg = None
+    if needs_xg:
+        d_rows = _swapped(xp, d_x)
+        grad_xg = d_rows[0] if ctx.time_dim is None else _from_steps(d_rows, ctx.time_dim,
+                                                                     ctx.reverse)
+    return (_grad_tensor(grad_xg, xg),
+            _grad_tensor(_final(dh.T, None), h0) if needs_h0 else None,
             _grad_tensor(grad_w, w_hh), _grad_tensor(grad_b, b_hh))
 
 
