@@ -108,6 +108,7 @@ CONFIGS = {
     "unbatched-batch-first": (dict(batch_first=True), (5, 4), False),
     "one-step-one-sample": (dict(num_layers=2), (1, 1, 4), True),
     "one-step-no-hx": (dict(num_layers=2, bidirectional=True), (1, 2, 4), False),
+    "empty-batch-hx": (dict(num_layers=2, bidirectional=True), (5, 0, 4), True),
 }
 
 
